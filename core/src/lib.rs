@@ -24,9 +24,9 @@
 //! State machines take input only through `handle_*` methods and give output only through
 //! `poll_*` methods. After any `handle_*` call, drain every `poll_*` until it returns `None`.
 //!
-//! # Example (lands with the ops module)
+//! # Example
 //!
-//! ```
+//! ```ignore
 //! use sprites_core::request::{Endpoint, Method};
 //! use sprites_core::ops::{GetSprite, Operation};
 //!
