@@ -259,12 +259,10 @@ impl ExecSession {
             config,
         };
         if session.config.new_command && !session.config.stdin {
+            // Go sends the EOF frame right away when there is no input; a TTY has no EOF
+            // frame, so nothing goes out there.
             session.stdin_closed = true;
-            if session.framing == Some(Framing::Stream) {
-                session
-                    .transmits
-                    .push_back(binary(Frame::StdinEof.encode()));
-            }
+            session.push_input(Input::Eof);
         }
         session
     }
