@@ -416,6 +416,12 @@ fn checkpoint_serializes_create_time_and_is_auto() {
 }
 
 #[test]
+fn checkpoint_id_may_be_a_number() {
+    let c: Checkpoint = parse(r#"{"id":3}"#);
+    assert_eq!(c.id, "3");
+}
+
+#[test]
 fn checkpoint_reads_created_at_alias() {
     let c: Checkpoint = parse(r#"{"id":"v1","created_at":"2026-01-22T20:46:34Z"}"#);
     assert_eq!(c.created_at, Some(utc(2026, 1, 22, 20, 46, 34)));
@@ -842,6 +848,15 @@ fn service_list_with_state_parses() {
     );
     assert_eq!(state.restart_count, Some(2));
     assert_eq!(list[1].state, None);
+}
+
+#[test]
+fn service_rc43_json_create_response_parses() {
+    let svc: Service = parse(
+        r#"{"name":"web","cmd":"python3","args":["-m","http.server","8000"],"needs":[],
+        "http_port":8000,"state":{"name":"web","status":"starting"}}"#,
+    );
+    assert_eq!(svc.state.unwrap().status, ServiceStatus::Starting);
 }
 
 #[test]

@@ -145,31 +145,61 @@ pub struct CheckpointRequest {
 /// let msg: StreamMessage = serde_json::from_str(line).unwrap();
 /// assert_eq!(msg.checkpoint_id(), Some("v3"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(remote = "Self", tag = "type", rename_all = "lowercase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StreamMessage {
     /// Progress text.
     Info {
         /// The text (may start with `\n` or be indented).
-        #[serde(default, deserialize_with = "nullable")]
         data: String,
         /// When the server wrote the line (nanosecond precision).
-        #[serde(default, with = "opt_time", skip_serializing_if = "Option::is_none")]
         time: Option<DateTime<Utc>>,
     },
     /// The final success line.
     Complete {
         /// The text, e.g. `Checkpoint v1 created successfully` or `Restore from v1 complete`.
-        #[serde(default, deserialize_with = "nullable")]
         data: String,
         /// When the server wrote the line.
-        #[serde(default, with = "opt_time", skip_serializing_if = "Option::is_none")]
         time: Option<DateTime<Utc>>,
     },
     /// The operation failed; the stream ends.
     Error {
         /// The error text. Wire name `error` (`message` is accepted too).
+        message: String,
+        /// When the server wrote the line.
+        time: Option<DateTime<Utc>>,
+    },
+    /// Command output (named in the SDKs' type comments; not seen live).
+    Stdout {
+        /// The output text.
+        data: String,
+    },
+    /// Command error output (named in the SDKs' type comments; not seen live).
+    Stderr {
+        /// The output text.
+        data: String,
+    },
+    /// A line with any other `type`, kept whole.
+    Unknown(serde_json::Value),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "StreamMessage", tag = "type", rename_all = "lowercase")]
+#[allow(dead_code)] // only a serde description of `StreamMessage`
+enum StreamMessageWire {
+    Info {
+        #[serde(default, deserialize_with = "nullable")]
+        data: String,
+        #[serde(default, with = "opt_time", skip_serializing_if = "Option::is_none")]
+        time: Option<DateTime<Utc>>,
+    },
+    Complete {
+        #[serde(default, deserialize_with = "nullable")]
+        data: String,
+        #[serde(default, with = "opt_time", skip_serializing_if = "Option::is_none")]
+        time: Option<DateTime<Utc>>,
+    },
+    Error {
         #[serde(
             rename = "error",
             alias = "message",
@@ -177,29 +207,23 @@ pub enum StreamMessage {
             deserialize_with = "nullable"
         )]
         message: String,
-        /// When the server wrote the line.
         #[serde(default, with = "opt_time", skip_serializing_if = "Option::is_none")]
         time: Option<DateTime<Utc>>,
     },
-    /// Command output (named in the SDKs' type comments; not seen live).
     Stdout {
-        /// The output text.
         #[serde(default, deserialize_with = "nullable")]
         data: String,
     },
-    /// Command error output (named in the SDKs' type comments; not seen live).
     Stderr {
-        /// The output text.
         #[serde(default, deserialize_with = "nullable")]
         data: String,
     },
-    /// A line with any other `type`, kept whole.
     #[serde(skip)]
     Unknown(serde_json::Value),
 }
 
 tagged_with_unknown!(
-    StreamMessage,
+    StreamMessage via StreamMessageWire,
     Unknown,
     ["info", "complete", "error", "stdout", "stderr"]
 );

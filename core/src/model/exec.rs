@@ -160,59 +160,85 @@ impl<'de> Deserialize<'de> for ListSessionsResponse {
 /// let e: KillEvent = serde_json::from_str(r#"{"type":"complete","exit_code":143}"#).unwrap();
 /// assert_eq!(e, KillEvent::Complete { exit_code: 143 });
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(remote = "Self", tag = "type", rename_all = "lowercase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KillEvent {
     /// A signal was sent.
     Signal {
         /// What the server did, e.g. `Signaling SIGTERM to process group 1847`.
-        #[serde(default, deserialize_with = "nullable")]
         message: String,
         /// The signal name as the server wrote it (e.g. `SIGTERM`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         signal: Option<String>,
         /// The process (group) signalled.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pid: Option<i64>,
     },
     /// The process did not exit in time; the server escalates.
     Timeout {
         /// The server's text.
-        #[serde(default, deserialize_with = "nullable")]
         message: String,
     },
     /// The process exited.
     Exited {
         /// The server's text.
-        #[serde(default, deserialize_with = "nullable")]
         message: String,
     },
     /// The process was killed.
     Killed {
         /// The server's text.
-        #[serde(default, deserialize_with = "nullable")]
         message: String,
     },
     /// The kill failed.
     Error {
         /// The server's text.
-        #[serde(default, deserialize_with = "nullable")]
         message: String,
     },
     /// The final line, with the process's exit code (`143` after `TERM`).
     Complete {
         /// The exit code.
-        #[serde(default, deserialize_with = "nullable")]
         exit_code: i32,
     },
     /// A line with any other `type`, kept whole.
+    Unknown(serde_json::Value),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "KillEvent", tag = "type", rename_all = "lowercase")]
+#[allow(dead_code)] // only a serde description of `KillEvent`
+enum KillEventWire {
+    Signal {
+        #[serde(default, deserialize_with = "nullable")]
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signal: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pid: Option<i64>,
+    },
+    Timeout {
+        #[serde(default, deserialize_with = "nullable")]
+        message: String,
+    },
+    Exited {
+        #[serde(default, deserialize_with = "nullable")]
+        message: String,
+    },
+    Killed {
+        #[serde(default, deserialize_with = "nullable")]
+        message: String,
+    },
+    Error {
+        #[serde(default, deserialize_with = "nullable")]
+        message: String,
+    },
+    Complete {
+        #[serde(default, deserialize_with = "nullable")]
+        exit_code: i32,
+    },
     #[serde(skip)]
     Unknown(serde_json::Value),
 }
 
 tagged_with_unknown!(
-    KillEvent,
+    KillEvent via KillEventWire,
     Unknown,
     ["signal", "timeout", "exited", "killed", "error", "complete"]
 );

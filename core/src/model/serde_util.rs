@@ -242,12 +242,14 @@ macro_rules! string_enum {
 
 pub(crate) use string_enum;
 
-/// Defines `Serialize`/`Deserialize` for an internally tagged (`"type"`) enum whose derive
-/// uses `#[serde(remote = "Self")]` and whose catch-all `Unknown(serde_json::Value)` variant
-/// is `#[serde(skip)]`: lines whose `type` is not in `$known` (or that are not objects)
-/// become `Unknown` with the whole value kept; known lines must parse.
+/// Defines `Serialize`/`Deserialize` for an internally tagged (`"type"`) public enum through
+/// a private mirror that derives them with `#[serde(remote = "Public", tag = "type")]` and
+/// marks the catch-all `Unknown(serde_json::Value)` variant `#[serde(skip)]`. Lines whose
+/// `type` is not in `$known` (or that are not objects) become `Unknown` with the whole value
+/// kept; known lines must parse. The mirror keeps serde's generated inherent functions off
+/// the public type.
 macro_rules! tagged_with_unknown {
-    ($name:ident, $unknown:ident, [$($known:literal),+ $(,)?]) => {
+    ($name:ident via $wire:ident, $unknown:ident, [$($known:literal),+ $(,)?]) => {
         impl $name {
             /// The `type` strings this enum knows; any other becomes the catch-all variant.
             pub const KNOWN_TYPES: &'static [&'static str] = &[$($known),+];
@@ -257,7 +259,7 @@ macro_rules! tagged_with_unknown {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 match self {
                     $name::$unknown(v) => serde::Serialize::serialize(v, s),
-                    known => $name::serialize(known, s),
+                    known => $wire::serialize(known, s),
                 }
             }
         }
@@ -270,7 +272,7 @@ macro_rules! tagged_with_unknown {
                     return Ok($name::$unknown(value));
                 };
                 let kind = alloc::string::String::from(kind);
-                $name::deserialize(value).map_err(|e| {
+                $wire::deserialize(value).map_err(|e| {
                     <D::Error as serde::de::Error>::custom(alloc::format!(
                         "malformed {:?} message: {e}",
                         kind
