@@ -112,8 +112,8 @@ fn non_idempotent_operations_are_retried_when_allowed() {
 fn errors_a_retry_cannot_fix_are_not_retried() {
     let mut backoff = RetryPolicy::default().backoff(0);
     for err in [
-        Error::NotFound(ApiError::new(404, "sprite not found")),
-        Error::Api(ApiError::new(501, "not implemented")),
+        Error::NotFound(Box::new(ApiError::new(404, "sprite not found"))),
+        Error::Api(Box::new(ApiError::new(501, "not implemented"))),
         Error::protocol("bad frame"),
         Error::Stream {
             message: "checkpoint not found".into(),

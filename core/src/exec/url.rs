@@ -120,6 +120,32 @@ impl CommandSpec {
 /// Errors ([`Error::InvalidArgument`], nothing built): an empty sprite name, an empty argv
 /// or argv\[0\], an empty environment key or one containing `=`.
 pub fn exec_request(endpoint: &Endpoint, sprite: &str, spec: &CommandSpec) -> Result<Request> {
+    let path = command_path(sprite, spec, true)?;
+    Ok(endpoint.ws_request(&path))
+}
+
+/// The HTTP request of `POST /v1/sprites/{name}/exec` (spec §5.11): the same `cmd`, `path`,
+/// `env` and `dir` parameters as [`exec_request`], `stdin=true` when a body follows, and no
+/// TTY parameters (HTTP exec has no terminal). The body is added by the caller.
+pub fn http_exec_request(
+    endpoint: &Endpoint,
+    sprite: &str,
+    spec: &CommandSpec,
+    stdin: bool,
+) -> Result<Request> {
+    let spec = CommandSpec {
+        tty: false,
+        stdin,
+        max_run_after_disconnect: None,
+        ..spec.clone()
+    };
+    let path = command_path(sprite, &spec, false)?;
+    Ok(endpoint.http_request(Method::Post, &path))
+}
+
+/// Validates `spec` and builds `/v1/sprites/{name}/exec?cmd=..`; `with_session` adds the
+/// WebSocket-only parameters (`tty`, `rows`, `cols`, `max_run_after_disconnect`).
+fn command_path(sprite: &str, spec: &CommandSpec, with_session: bool) -> Result<PathAndQuery> {
     require_name("sprite name", sprite)?;
     let Some(program) = spec.argv.first() else {
         return Err(Error::invalid_argument("command argv must not be empty"));
@@ -150,7 +176,7 @@ pub fn exec_request(endpoint: &Endpoint, sprite: &str, spec: &CommandSpec) -> Re
     if let Some(dir) = &spec.dir {
         path.push_query("dir", dir);
     }
-    if spec.tty {
+    if with_session && spec.tty {
         path.push_query("tty", "true");
         if let Some(rows) = spec.rows {
             path.push_query("rows", &rows.to_string());
@@ -160,10 +186,12 @@ pub fn exec_request(endpoint: &Endpoint, sprite: &str, spec: &CommandSpec) -> Re
         }
     }
     path.push_query("stdin", bool_str(spec.stdin));
-    if let Some(d) = spec.max_run_after_disconnect {
-        path.push_query("max_run_after_disconnect", &format_go_duration(d));
+    if with_session {
+        if let Some(d) = spec.max_run_after_disconnect {
+            path.push_query("max_run_after_disconnect", &format_go_duration(d));
+        }
     }
-    Ok(endpoint.ws_request(&path))
+    Ok(path)
 }
 
 /// Which URL form attaches to an existing session (spec §5.6).
