@@ -711,8 +711,7 @@ pub struct OpenProxy {
 
 impl WsOperation for OpenProxy {
     fn request(&self, endpoint: &Endpoint) -> Result<Request> {
-        let path = sprite_path(&self.sprite)?.lit("proxy");
-        Ok(endpoint.ws_request(&path))
+        crate::proxy::request(endpoint, &self.sprite)
     }
 }
 
