@@ -41,9 +41,10 @@ use crate::model::{
     Checkpoint, CheckpointRequest, CreateSpriteRequest, FsChmodRequest, FsChmodResponse,
     FsChownRequest, FsChownResponse, FsCopyRequest, FsCopyResponse, FsDeleteResponse,
     FsListResponse, FsRenameRequest, FsRenameResponse, FsWriteResponse, KillEvent,
-    ListCheckpointsOptions, ListOptions, ListSessionsResponse, ListSpritesResponse, NetworkPolicy,
-    Output, Service, ServiceLogEntry, ServiceRequest, SessionInfo, Signal, SignalServiceRequest,
-    SpriteInfo, StreamMessage, TokenRequest, TokenResponse, UpdateSpriteRequest, Version,
+    ListCheckpointsOptions, ListCheckpointsResponse, ListOptions, ListSessionsResponse,
+    ListSpritesResponse, NetworkPolicy, Output, Service, ServiceLogEntry, ServiceRequest,
+    SessionInfo, Signal, SignalServiceRequest, SpriteInfo, StreamMessage, TokenRequest,
+    TokenResponse, UpdateSpriteRequest, Version,
 };
 use crate::ndjson::NdjsonDecoder;
 use crate::request::{require_name, Endpoint, Method, PathAndQuery, Request};
@@ -776,7 +777,9 @@ impl Operation for ListCheckpoints {
     }
 
     fn parse(&self, response: Response) -> Result<Vec<Checkpoint>> {
-        json_answer(&response, &[200], "checkpoint list")
+        // A bare array live; `{"checkpoints": [...]}` accepted too.
+        let list: ListCheckpointsResponse = json_answer(&response, &[200], "checkpoint list")?;
+        Ok(list.checkpoints)
     }
 
     fn is_idempotent(&self) -> bool {
