@@ -1193,17 +1193,16 @@ impl<R: Runtime> Driver<R> {
             progress |= self.poll_socket(cx);
             progress |= self.poll_kills(cx);
             progress |= self.poll_timer(cx);
-            if self.session.is_finished()
+            if progress {
+                continue;
+            }
+            // Nothing moved in a whole turn, so `events_drained` is still true.
+            let done = self.session.is_finished()
                 && events_drained
                 && self.outgoing.is_none()
                 && !self.needs_flush
-                && self.kills.is_empty()
-            {
-                return Poll::Ready(());
-            }
-            if !progress {
-                return Poll::Pending;
-            }
+                && self.kills.is_empty();
+            return if done { Poll::Ready(()) } else { Poll::Pending };
         }
     }
 
