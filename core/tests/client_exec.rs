@@ -836,3 +836,46 @@ fn exec_futures_are_send() {
     }
     let _ = child_is_send;
 }
+
+#[test]
+fn detach_closes_the_socket_without_a_signal() {
+    let rt = Fake::new().serve(|mut end| async move {
+        end.session_info().await;
+        futures_util::future::pending::<()>().await;
+        drop(end);
+    });
+    let sprite = rt.sprite();
+    let mut h = Harness::new(&rt);
+    let child = h
+        .block_on(async move { sprite.command("server").tty(true).spawn().await })
+        .unwrap();
+    child.detach();
+    h.run_until_stalled();
+    assert_eq!(
+        rt.sent(),
+        vec![WsMessage::Close(Some(
+            sprites_core::ws::CloseFrame::normal()
+        ))]
+    );
+}
+
+#[test]
+fn pipe_read_reports_the_connection_closing_before_exit() {
+    let rt = Fake::new().serve(|mut end| async move {
+        end.session_info().await;
+        end.binary(b"\x01partial").await;
+    });
+    let sprite = rt.sprite();
+    let (first, second) = Harness::new(&rt).block_on(async move {
+        let mut child = sprite.command("sh").spawn().await.unwrap();
+        let mut stdout = child.take_stdout().unwrap();
+        let mut buf = [0u8; 64];
+        let first = stdout.read(&mut buf).await.map(|n| buf[..n].to_vec());
+        (first, stdout.read(&mut buf).await)
+    });
+    assert_eq!(first.unwrap(), b"partial");
+    assert!(
+        matches!(second, Err(Error::ClosedBeforeExit { .. })),
+        "{second:?}"
+    );
+}

@@ -647,8 +647,9 @@ impl<R: Runtime> Child<R> {
 
     /// Sends `signal` to the session's process group: in-band when the server advertised
     /// the `signal` capability, otherwise with `POST …/exec/{id}/kill?timeout=0s` (whose
-    /// errors are not reported: the exit status shows the effect). `Ok` when the process
-    /// already exited.
+    /// errors are not reported: the exit status shows the effect). The fallback request
+    /// leaves once the output that arrived before it is in the pipes, so it waits for a
+    /// reader that is behind. `Ok` when the process already exited.
     ///
     /// Errors ([`Error::InvalidArgument`], nothing sent): the server takes no in-band
     /// signals and the session id is unknown.
