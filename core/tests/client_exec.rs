@@ -879,3 +879,56 @@ fn pipe_read_reports_the_connection_closing_before_exit() {
         "{second:?}"
     );
 }
+
+/// A quiet command whose server answers pings: exits after `pings` pings were answered.
+async fn quiet_server(mut end: ServerEnd, pings: usize, answer: bool) {
+    end.session_info().await;
+    let mut seen = 0;
+    while let Some(m) = end.from_client.next().await {
+        if let WsMessage::Ping(payload) = m {
+            seen += 1;
+            if answer {
+                end.send(WsMessage::Pong(payload)).await;
+            }
+            if seen == pings {
+                end.exit(0).await;
+                futures_util::future::pending::<()>().await;
+            }
+        }
+    }
+}
+
+#[test]
+fn quiet_command_survives_ten_minutes_of_keepalive() {
+    let rt = Fake::new().serve(|end| quiet_server(end, 40, true));
+    let sprite = rt.sprite();
+    let mut h = Harness::new(&rt);
+    let result = h.start(async move { sprite.command("sleep").output().await });
+    for _ in 0..40 {
+        h.run_until_stalled();
+        rt.advance(Duration::from_secs(15));
+    }
+    h.run_until_stalled();
+    let output = result.lock().unwrap().take().expect("no result").unwrap();
+    assert!(output.success());
+}
+
+#[test]
+fn silent_connection_fails_after_the_idle_limit() {
+    let rt = Fake::new().serve(|end| quiet_server(end, usize::MAX, false));
+    let sprite = rt.sprite();
+    let mut h = Harness::new(&rt);
+    let result = h.start(async move { sprite.command("sleep").output().await });
+    for _ in 0..4 {
+        h.run_until_stalled();
+        rt.advance(Duration::from_secs(15));
+    }
+    h.run_until_stalled();
+    let err = result
+        .lock()
+        .unwrap()
+        .take()
+        .expect("no result")
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+}
