@@ -32,7 +32,9 @@ use core::future::Future;
 use core::time::Duration;
 use futures_util::future::{self, Either};
 
-pub use exec::{AttachCommand, Child, ChildStderr, ChildStdin, ChildStdout, Command, PortEvents};
+pub use exec::{
+    AttachCommand, Child, ChildStderr, ChildStdin, ChildStdout, Command, PortChange, PortEvents,
+};
 pub use fs::Filesystem;
 pub use runtime::{
     BoxFuture, HttpBody, HttpOptions, HttpResponse, MaybeSend, MaybeSync, Runtime,
