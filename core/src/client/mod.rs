@@ -37,7 +37,7 @@ pub use exec::{
 };
 pub use fs::Filesystem;
 pub use runtime::{
-    BoxFuture, HttpBody, HttpOptions, HttpResponse, MaybeSend, MaybeSync, Runtime,
+    BoxFuture, Headers, HttpBody, HttpOptions, HttpResponse, MaybeSend, MaybeSync, Runtime,
     WebSocketConnection,
 };
 pub use sprite::Sprite;

@@ -59,6 +59,9 @@ pub type BoxStream<'a, T> = futures_util::stream::BoxStream<'a, T>;
 #[cfg(target_arch = "wasm32")]
 pub type BoxStream<'a, T> = futures_util::stream::LocalBoxStream<'a, T>;
 
+/// Header names and values, in order.
+pub type Headers = Vec<(String, String)>;
+
 /// Options for one HTTP request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -128,7 +131,7 @@ pub trait Runtime: Clone + MaybeSend + MaybeSync + 'static {
     fn websocket(
         &self,
         request: Request,
-    ) -> impl Future<Output = Result<(Self::WebSocket, Vec<(String, String)>)>> + MaybeSend;
+    ) -> impl Future<Output = Result<(Self::WebSocket, Headers)>> + MaybeSend;
 
     /// Completes after `duration`.
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + MaybeSend;

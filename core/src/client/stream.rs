@@ -20,7 +20,7 @@ use crate::pagination::Pager;
 /// events, session kill events).
 ///
 /// Each item is an event or the error that ended the stream: an `{"type":"error"}` line
-/// ([`Error::Stream`]), a malformed line, a transport failure, or an idle timeout. The stream
+/// ([`crate::Error::Stream`]), a malformed line, a transport failure, or an idle timeout. The stream
 /// ends after the first error. Dropping it closes the connection.
 pub struct EventStream<R: Runtime, T> {
     inner: BoxStream<'static, Result<T>>,
