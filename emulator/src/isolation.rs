@@ -44,7 +44,7 @@ pub(crate) fn probe_overlay(data_dir: &Path) -> Result<PathBuf, String> {
         return Err("not running as root".into());
     }
     let cg = crate::cgroup::detect_root().ok_or("no cgroup v2 mount")?;
-    for bin in [UNSHARE, NSENTER, SH] {
+    for bin in [UNSHARE, NSENTER, SH, "/usr/bin/env"] {
         if !Path::new(bin).exists() {
             return Err(format!("{bin} not found"));
         }
@@ -407,7 +407,12 @@ impl SpriteEnv {
                     (inner, base.child(&format!("x{}", st.counter)))
                 };
                 cg.create()?;
-                let script = r#"p="$0"; t="$1"; d="$2"; shift 2; echo $$ > "$p" && exec /usr/bin/nsenter --target "$t" --mount --pid --root --wd -- /bin/sh -c 'cd "$0" && exec "$@"' "$d" "$@""#;
+                // The wrapper shell exports a PWD of its own; drop it unless the caller set one.
+                let keep_pwd = env.iter().any(|(k, _)| k == "PWD");
+                let script = format!(
+                    r#"p="$0"; t="$1"; d="$2"; shift 2; echo $$ > "$p" && exec /usr/bin/nsenter --target "$t" --mount --pid --root --wd -- /usr/bin/env {}-C "$d" -- "$@""#,
+                    if keep_pwd { "" } else { "-u PWD " }
+                );
                 let dir = spec.dir.clone().unwrap_or_else(|| "/home/sprite".into());
                 let mut cmd = tokio::process::Command::new(SH);
                 cmd.arg("-c")
