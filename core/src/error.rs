@@ -27,19 +27,19 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 pub enum Error {
     /// The server answered `404`.
     #[error("not found: {0}")]
-    NotFound(ApiError),
+    NotFound(Box<ApiError>),
     /// The server answered `409` (for example a duplicate sprite name).
     #[error("conflict: {0}")]
-    Conflict(ApiError),
+    Conflict(Box<ApiError>),
     /// The server answered `401` or `403`: the token is missing, wrong or lacks rights.
     #[error("unauthorized: {0}")]
-    Unauthorized(ApiError),
+    Unauthorized(Box<ApiError>),
     /// The server answered `429`; [`ApiError::retry_after`] says when to try again.
     #[error("rate limited: {0}")]
-    RateLimited(ApiError),
+    RateLimited(Box<ApiError>),
     /// Any other error status from the server.
     #[error("{0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// A filesystem endpoint failed, with the POSIX-style code the server gave.
     #[error("{0}")]
     Filesystem(FsError),

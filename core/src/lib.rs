@@ -26,7 +26,7 @@
 //!
 //! # Example
 //!
-//! ```ignore
+//! ```
 //! use sprites_core::request::{Endpoint, Method};
 //! use sprites_core::ops::{GetSprite, Operation};
 //!

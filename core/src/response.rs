@@ -1,5 +1,6 @@
 //! Responses as plain values, and the one rule that turns an error answer into an [`Error`].
 
+use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use bytes::Bytes;
@@ -190,7 +191,9 @@ fn apply_rate_limit_headers(err: &mut ApiError, headers: &[(String, String)]) {
 }
 
 fn classify(err: ApiError) -> Error {
-    match err.status {
+    let status = err.status;
+    let err = Box::new(err);
+    match status {
         401 | 403 => Error::Unauthorized(err),
         404 => Error::NotFound(err),
         409 => Error::Conflict(err),

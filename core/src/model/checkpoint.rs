@@ -1,0 +1,273 @@
+//! Checkpoints and the NDJSON lines of the checkpoint and restore streams (spec §8).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::serde_util::{nullable, opt_time, string_or_number, tagged_with_unknown};
+
+/// A saved state of a sprite's filesystem.
+///
+/// Ids are `v0`, `v1`, … (sequential; `v0` exists from creation), `Current` (a pseudo-entry
+/// for the live state, listed first) and `auto-…` (automatic checkpoints).
+///
+/// ```
+/// use sprites_core::model::Checkpoint;
+/// let c: Checkpoint = serde_json::from_str(
+///     r#"{"id":"v1","create_time":"2026-01-22T20:46:34Z","comment":"retrieve test","is_auto":false}"#,
+/// ).unwrap();
+/// assert_eq!(c.id, "v1");
+/// assert_eq!(c.comment.as_deref(), Some("retrieve test"));
+/// assert!(c.created_at.is_some());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The checkpoint id (`v1`, `Current`, `auto-…`).
+    #[serde(default, deserialize_with = "string_or_number")]
+    pub id: String,
+    /// The comment given at creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// When it was created. Wire name `create_time` (`created_at` is accepted too).
+    #[serde(
+        rename = "create_time",
+        alias = "created_at",
+        default,
+        with = "opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created_at: Option<DateTime<Utc>>,
+    /// The parent checkpoint id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    /// The storage path (`checkpoints/v1`), when the server says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Ancestor checkpoint ids.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub history: Vec<String>,
+    /// Whether the checkpoint was made automatically. Always sent.
+    #[serde(default, deserialize_with = "nullable")]
+    pub is_auto: bool,
+    /// Empty or absent when healthy; `mount_failed` when not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
+}
+
+impl Checkpoint {
+    /// The id of the pseudo-checkpoint that stands for the live state.
+    pub const CURRENT: &'static str = "Current";
+
+    /// Whether this is the `Current` pseudo-entry rather than a saved checkpoint.
+    #[must_use]
+    pub fn is_current(&self) -> bool {
+        self.id == Self::CURRENT
+    }
+
+    /// Whether the server reports the checkpoint healthy (no `health` text).
+    #[must_use]
+    pub fn is_healthy(&self) -> bool {
+        self.health.as_deref().is_none_or(str::is_empty)
+    }
+}
+
+/// Options for listing checkpoints.
+///
+/// `Default` gives `include_auto: false`: automatic checkpoints are hidden, as they are by
+/// the server when the query parameter is absent. (The 0.1 crate's docs claimed `true`; its
+/// derived `Default` gave `false`, as this one does.)
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListCheckpointsOptions {
+    /// Also list automatic checkpoints (`includeAuto=true`).
+    #[serde(default, deserialize_with = "nullable")]
+    pub include_auto: bool,
+    /// Only checkpoints whose history contains this id (`history=<id>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_filter: Option<String>,
+}
+
+/// The list of checkpoints, newest first with `Current` first.
+///
+/// The wire form is a bare JSON array; an object `{"checkpoints": [...]}` is accepted too.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListCheckpointsResponse {
+    /// The checkpoints.
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+impl Serialize for ListCheckpointsResponse {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.checkpoints.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ListCheckpointsResponse {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Bare(Vec<Checkpoint>),
+            Wrapped {
+                #[serde(default, deserialize_with = "nullable")]
+                checkpoints: Vec<Checkpoint>,
+            },
+        }
+        let checkpoints = match Option::<Raw>::deserialize(d)? {
+            None => Vec::new(),
+            Some(Raw::Bare(c) | Raw::Wrapped { checkpoints: c }) => c,
+        };
+        Ok(ListCheckpointsResponse { checkpoints })
+    }
+}
+
+/// The body of `POST /v1/sprites/{name}/checkpoint`: `{}` or `{"comment": "..."}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointRequest {
+    /// A comment stored with the checkpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// One NDJSON line of a checkpoint create or restore stream.
+///
+/// The stream ends with `complete` on success or `error` on failure (a restore of an unknown
+/// checkpoint still answers `200` and reports the failure in an `error` line). Lines with any
+/// other `type`, or that are not objects, are kept whole in [`StreamMessage::Unknown`].
+///
+/// ```
+/// use sprites_core::model::StreamMessage;
+/// let line = r#"{"type":"complete","data":"Checkpoint v3 created successfully","time":"2026-01-31T12:24:41.779658713Z"}"#;
+/// let msg: StreamMessage = serde_json::from_str(line).unwrap();
+/// assert_eq!(msg.checkpoint_id(), Some("v3"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StreamMessage {
+    /// Progress text.
+    Info {
+        /// The text (may start with `\n` or be indented).
+        data: String,
+        /// When the server wrote the line (nanosecond precision).
+        time: Option<DateTime<Utc>>,
+    },
+    /// The final success line.
+    Complete {
+        /// The text, e.g. `Checkpoint v1 created successfully` or `Restore from v1 complete`.
+        data: String,
+        /// When the server wrote the line.
+        time: Option<DateTime<Utc>>,
+    },
+    /// The operation failed; the stream ends.
+    Error {
+        /// The error text. Wire name `error` (`message` is accepted too).
+        message: String,
+        /// When the server wrote the line.
+        time: Option<DateTime<Utc>>,
+    },
+    /// Command output (named in the SDKs' type comments; not seen live).
+    Stdout {
+        /// The output text.
+        data: String,
+    },
+    /// Command error output (named in the SDKs' type comments; not seen live).
+    Stderr {
+        /// The output text.
+        data: String,
+    },
+    /// A line with any other `type`, kept whole.
+    Unknown(serde_json::Value),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "StreamMessage", tag = "type", rename_all = "lowercase")]
+#[allow(dead_code)] // only a serde description of `StreamMessage`
+enum StreamMessageWire {
+    Info {
+        #[serde(default, deserialize_with = "nullable")]
+        data: String,
+        #[serde(default, with = "opt_time", skip_serializing_if = "Option::is_none")]
+        time: Option<DateTime<Utc>>,
+    },
+    Complete {
+        #[serde(default, deserialize_with = "nullable")]
+        data: String,
+        #[serde(default, with = "opt_time", skip_serializing_if = "Option::is_none")]
+        time: Option<DateTime<Utc>>,
+    },
+    Error {
+        #[serde(
+            rename = "error",
+            alias = "message",
+            default,
+            deserialize_with = "nullable"
+        )]
+        message: String,
+        #[serde(default, with = "opt_time", skip_serializing_if = "Option::is_none")]
+        time: Option<DateTime<Utc>>,
+    },
+    Stdout {
+        #[serde(default, deserialize_with = "nullable")]
+        data: String,
+    },
+    Stderr {
+        #[serde(default, deserialize_with = "nullable")]
+        data: String,
+    },
+    #[serde(skip)]
+    Unknown(serde_json::Value),
+}
+
+tagged_with_unknown!(
+    StreamMessage via StreamMessageWire,
+    Unknown,
+    ["info", "complete", "error", "stdout", "stderr"]
+);
+
+impl StreamMessage {
+    /// The new checkpoint's id, if this line of a create stream carries it: the `complete`
+    /// line `Checkpoint vN created successfully`, or the info line `  ID: vN`.
+    ///
+    /// The API returns the id only as text, so this is the way to learn it without listing.
+    ///
+    /// ```
+    /// use sprites_core::model::StreamMessage;
+    /// let info = StreamMessage::Info { data: "  ID: v1".into(), time: None };
+    /// assert_eq!(info.checkpoint_id(), Some("v1"));
+    /// let other = StreamMessage::Info { data: "Creating checkpoint...".into(), time: None };
+    /// assert_eq!(other.checkpoint_id(), None);
+    /// ```
+    #[must_use]
+    pub fn checkpoint_id(&self) -> Option<&str> {
+        let id = match self {
+            StreamMessage::Complete { data, .. } => data
+                .trim()
+                .strip_prefix("Checkpoint ")?
+                .strip_suffix(" created successfully")?,
+            StreamMessage::Info { data, .. } => data.trim().strip_prefix("ID:")?,
+            _ => return None,
+        };
+        let id = id.trim();
+        let valid = !id.is_empty() && !id.contains(char::is_whitespace);
+        valid.then_some(id)
+    }
+
+    /// The error text, if this is an `error` line.
+    #[must_use]
+    pub fn error_message(&self) -> Option<&str> {
+        match self {
+            StreamMessage::Error { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// Whether this is the final `complete` line.
+    #[must_use]
+    pub fn is_complete(&self) -> bool {
+        matches!(self, StreamMessage::Complete { .. })
+    }
+}
