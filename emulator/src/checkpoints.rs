@@ -52,7 +52,7 @@ pub(crate) async fn create(
                 ] {
                     info(&tx, &line).await;
                 }
-                tx.line(json!({"type": "complete", "data": format!("Checkpoint {id} created successfully"), "time": now_nanos()}))
+                tx.line(&json!({"type": "complete", "data": format!("Checkpoint {id} created successfully"), "time": now_nanos()}))
                     .await;
             }
             Err(e) => {
@@ -64,12 +64,12 @@ pub(crate) async fn create(
 }
 
 async fn info(tx: &NdjsonTx, data: &str) {
-    tx.line(json!({"type": "info", "data": data, "time": now_nanos()}))
+    tx.line(&json!({"type": "info", "data": data, "time": now_nanos()}))
         .await;
 }
 
 async fn error(tx: &NdjsonTx, msg: &str) {
-    tx.line(json!({"type": "error", "error": msg, "time": now_nanos()}))
+    tx.line(&json!({"type": "error", "error": msg, "time": now_nanos()}))
         .await;
 }
 
@@ -238,7 +238,7 @@ pub(crate) async fn restore(
         match restore_into(&sprite, &c.id).await {
             Ok(()) => {
                 info(&tx, "Container components started successfully").await;
-                tx.line(json!({"type": "complete", "data": format!("Restore from {} complete", c.id), "time": now_nanos()}))
+                tx.line(&json!({"type": "complete", "data": format!("Restore from {} complete", c.id), "time": now_nanos()}))
                     .await;
             }
             Err(e) => error(&tx, &format!("Failed to restore checkpoint: {e}")).await,

@@ -16,6 +16,11 @@ use crate::isolation::ExecSpec;
 use crate::session::{Input, Out, Session, SpawnOptions, Subscription};
 use crate::store::{lock, AppState, Sprite};
 use crate::util::Query;
+use sprites_core::exec::frame::{Frame, Framing};
+use sprites_core::exec::message as exec_msg;
+use sprites_core::exec::message::{ClientMessage, ServerMessage};
+use sprites_core::http_exec;
+use sprites_core::model::{KillEvent, ListSessionsResponse, SessionInfo};
 
 type Upgrade = Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>;
 
@@ -53,7 +58,10 @@ pub(crate) async fn exec_session(
         Ok(ws) => attach(&st, &sprite, &id, ws),
         Err(_) => {
             let session = find_session(&sprite, &id)?;
-            Ok(json_response(StatusCode::OK, &session.list_entry()))
+            Ok(json_response(
+                StatusCode::OK,
+                &to_value(&session.list_entry()),
+            ))
         }
     }
 }
@@ -89,30 +97,44 @@ pub(crate) async fn kill(
     tokio::spawn(async move {
         let sig_text = sig.as_str().to_string();
         session.handle.signal(sig);
-        tx.line(json!({"type": "signal", "message": format!("Signaling {sig_text} to process group {}", session.id), "signal": sig_text, "pid": session.id})).await;
+        tx.line(&KillEvent::Signal {
+            message: format!("Signaling {sig_text} to process group {}", session.id),
+            signal: Some(sig_text),
+            pid: Some(i64::from(session.id)),
+        })
+        .await;
         if timeout.is_zero() {
             return;
         }
         let code = match session.wait_exit(timeout).await {
             Some(code) => {
-                tx.line(json!({"type": "exited", "message": "Process exited"}))
-                    .await;
+                tx.line(&KillEvent::Exited {
+                    message: "Process exited".into(),
+                })
+                .await;
                 code
             }
             None => {
-                tx.line(json!({"type": "timeout", "message": format!("Process did not exit within {}s, sending SIGKILL", timeout.as_secs_f64())})).await;
+                tx.line(&KillEvent::Timeout {
+                    message: format!(
+                        "Process did not exit within {}s, sending SIGKILL",
+                        timeout.as_secs_f64()
+                    ),
+                })
+                .await;
                 session.handle.kill();
                 let code = session
                     .wait_exit(Duration::from_secs(10))
                     .await
                     .unwrap_or(137);
-                tx.line(json!({"type": "killed", "message": "Process killed"}))
-                    .await;
+                tx.line(&KillEvent::Killed {
+                    message: "Process killed".into(),
+                })
+                .await;
                 code
             }
         };
-        tx.line(json!({"type": "complete", "exit_code": code}))
-            .await;
+        tx.line(&KillEvent::Complete { exit_code: code }).await;
     });
     Ok(resp)
 }
@@ -144,15 +166,12 @@ pub(crate) async fn exec_post(
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(8);
     tokio::spawn(async move {
         while let Some(out) = sub.rx.recv().await {
-            let frame = match out {
-                Out::Data(stream, data) => {
-                    let mut v = Vec::with_capacity(data.len() + 1);
-                    v.push(stream);
-                    v.extend_from_slice(&data);
-                    v
-                }
-                Out::Exit(code) => vec![3, exit_byte(code)],
-            };
+            let mut frame = Vec::new();
+            match out {
+                Out::Data(2, data) => http_exec::encode_stderr(&data, &mut frame),
+                Out::Data(_, data) => http_exec::encode_stdout(&data, &mut frame),
+                Out::Exit(code) => http_exec::encode_exit(exit_byte(code), &mut frame),
+            }
             if tx.send(Bytes::from(frame)).await.is_err() {
                 session.unsubscribe(sub.id);
                 return;
@@ -167,7 +186,7 @@ pub(crate) async fn exec_post(
     let mut resp = Response::new(axum::body::Body::from_stream(stream));
     resp.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
+        HeaderValue::from_static(http_exec::CONTENT_TYPE),
     );
     Ok(resp)
 }
@@ -193,14 +212,15 @@ fn find_session(sprite: &Sprite, id: &str) -> ApiResult<Arc<Session>> {
 }
 
 fn list_sessions(sprite: &Sprite) -> Response {
-    let sessions: Vec<serde_json::Value> = lock(&sprite.sessions)
+    let sessions: Vec<SessionInfo> = lock(&sprite.sessions)
         .values()
         .map(|s| s.list_entry())
         .collect();
-    json_response(
-        StatusCode::OK,
-        &json!({"count": sessions.len(), "sessions": sessions}),
-    )
+    let body = ListSessionsResponse {
+        count: sessions.len() as u64,
+        sessions,
+    };
+    json_response(StatusCode::OK, &to_value(&body))
 }
 
 fn attach(
@@ -296,27 +316,23 @@ fn upgrade(
 
 fn session_info(session: &Session, is_owner: bool) -> String {
     let (cols, rows) = session.size();
-    json!({
-        "type": "session_info",
-        "session_id": session.id.to_string(),
-        "command": session.command,
-        "created": session.created.timestamp(),
-        "cols": cols,
-        "rows": rows,
-        "is_owner": is_owner,
-        "tty": session.tty,
-    })
-    .to_string()
+    let mut info = exec_msg::SessionInfo::new(session.id.to_string());
+    info.command = session.command.clone();
+    info.created = Some(session.created);
+    info.cols = cols;
+    info.rows = rows;
+    info.is_owner = is_owner;
+    info.tty = session.tty;
+    ServerMessage::SessionInfo(info).to_text()
 }
 
-fn data_frame(tty: bool, stream: u8, data: &[u8]) -> Message {
-    if tty {
-        return Message::Binary(Bytes::copy_from_slice(data));
-    }
-    let mut v = Vec::with_capacity(data.len() + 1);
-    v.push(stream);
-    v.extend_from_slice(data);
-    Message::Binary(Bytes::from(v))
+fn data_frame(tty: bool, stream: u8, data: Bytes) -> Option<Message> {
+    let frame = if stream == 2 {
+        Frame::Stderr(data)
+    } else {
+        Frame::Stdout(data)
+    };
+    Framing::for_tty(tty).encode(&frame).map(Message::Binary)
 }
 
 async fn serve_socket(
@@ -340,7 +356,10 @@ async fn serve_socket(
             return;
         }
         for (s, d) in replay {
-            if sink.send(data_frame(tty, s, &d)).await.is_err() {
+            let Some(frame) = data_frame(tty, s, d) else {
+                continue;
+            };
+            if sink.send(frame).await.is_err() {
                 return;
             }
         }
@@ -349,15 +368,16 @@ async fn serve_socket(
             tokio::select! {
                 out = rx.recv() => match out {
                     Some(Out::Data(s, d)) => {
-                        if sink.send(data_frame(tty, s, &d)).await.is_err() {
+                        let Some(frame) = data_frame(tty, s, d) else { continue };
+                        if sink.send(frame).await.is_err() {
                             return;
                         }
                     }
                     Some(Out::Exit(code)) => {
-                        let text = json!({"type": "exit", "exit_code": code}).to_string();
+                        let text = ServerMessage::Exit { exit_code: code }.to_text();
                         let _ = sink.send(Message::Text(text.into())).await;
-                        if !tty {
-                            let _ = sink.send(Message::Binary(Bytes::from(vec![3, exit_byte(code)]))).await;
+                        if let Some(frame) = Framing::for_tty(tty).encode(&Frame::Exit(exit_byte(code))) {
+                            let _ = sink.send(Message::Binary(frame)).await;
                         }
                         let _ = sink.send(Message::Close(Some(CloseFrame { code: 1000, reason: "".into() }))).await;
                         return;
@@ -366,10 +386,13 @@ async fn serve_socket(
                 },
                 ev = ports.recv(), if ports_open => match ev {
                     Ok(ev) => {
-                        let text = json!({
-                            "type": if ev.opened { "port_opened" } else { "port_closed" },
-                            "port": ev.port, "address": ev.address, "pid": ev.pid,
-                        }).to_string();
+                        let body = exec_msg::PortEvent::new(ev.port, ev.address, i64::from(ev.pid));
+                        let text = if ev.opened {
+                            ServerMessage::PortOpened(body)
+                        } else {
+                            ServerMessage::PortClosed(body)
+                        }
+                        .to_text();
                         if sink.send(Message::Text(text.into())).await.is_err() {
                             return;
                         }
@@ -407,49 +430,31 @@ async fn serve_socket(
 /// Handles one client message; false ends the connection.
 async fn handle_client_message(session: &Session, tty: bool, msg: Message) -> bool {
     match msg {
-        Message::Binary(data) => {
-            if tty {
-                return session.send_input(Input::Data(data)).await;
+        Message::Binary(data) => match Framing::for_tty(tty).decode_from_client(&data) {
+            Some(Frame::Stdin(d)) => session.send_input(Input::Data(d)).await,
+            Some(Frame::StdinEof) => session.send_input(Input::Eof).await,
+            _ => true,
+        },
+        Message::Text(text) => match ClientMessage::parse(text.as_str()) {
+            Ok(Some(ClientMessage::Resize { cols, rows })) => {
+                let (cur_cols, cur_rows) = session.size();
+                let cols = if cols == 0 { cur_cols } else { cols };
+                let rows = if rows == 0 { cur_rows } else { rows };
+                session.send_input(Input::Resize(cols, rows)).await
             }
-            match data.first() {
-                Some(0) => session.send_input(Input::Data(data.slice(1..))).await,
-                Some(4) => session.send_input(Input::Eof).await,
-                _ => true,
-            }
-        }
-        Message::Text(text) => {
-            let Ok(value) = serde_json::from_str::<serde_json::Value>(text.as_str()) else {
-                return true;
-            };
-            match value.get("type").and_then(|t| t.as_str()) {
-                Some("resize") => {
-                    let (cols, rows) = session.size();
-                    let dim = |k: &str, d: u16| {
-                        value
-                            .get(k)
-                            .and_then(serde_json::Value::as_u64)
-                            .and_then(|v| u16::try_from(v).ok())
-                            .filter(|v| *v > 0)
-                            .unwrap_or(d)
-                    };
-                    session
-                        .send_input(Input::Resize(dim("cols", cols), dim("rows", rows)))
-                        .await
+            Ok(Some(ClientMessage::Signal { signal })) => {
+                if let Some(sig) = crate::util::parse_signal(&signal.name()) {
+                    session.handle.signal(sig);
                 }
-                Some("signal") => {
-                    if let Some(sig) = value
-                        .get("signal")
-                        .and_then(|s| s.as_str())
-                        .and_then(crate::util::parse_signal)
-                    {
-                        session.handle.signal(sig);
-                    }
-                    true
-                }
-                _ => true,
+                true
             }
-        }
+            _ => true,
+        },
         Message::Close(_) => false,
         Message::Ping(_) | Message::Pong(_) => true,
     }
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }

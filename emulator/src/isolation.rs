@@ -76,7 +76,11 @@ pub(crate) fn probe_overlay(data_dir: &Path) -> Result<PathBuf, String> {
     let _ = nix::mount::umount2(&merged, nix::mount::MntFlags::MNT_DETACH);
     let _ = std::fs::remove_dir_all(&probe);
     res.map_err(|e| format!("overlay mount failed: {e}"))?;
-    let test = Cgroup::new(cg.join(format!("sprites-emu-probe-{}", std::process::id())));
+    let test = Cgroup::new(cg.join(format!(
+        "sprites-emu-probe-{}-{}",
+        std::process::id(),
+        fastrand::u64(..)
+    )));
     test.create()
         .map_err(|e| format!("cgroup create failed: {e}"))?;
     let has_kill = test.path().join("cgroup.kill").exists();

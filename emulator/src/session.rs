@@ -243,7 +243,7 @@ impl Session {
     }
 
     /// The session in the live list shape.
-    pub(crate) fn list_entry(&self) -> serde_json::Value {
+    pub(crate) fn list_entry(&self) -> sprites_core::model::SessionInfo {
         let inner = lock(&self.inner);
         let active = inner
             .last_io
@@ -254,19 +254,16 @@ impl Session {
             .max(1);
         #[allow(clippy::cast_precision_loss)]
         let bps = inner.bytes_total as f64 * 1000.0 / age as f64;
-        let mut v = serde_json::json!({
-            "id": self.id.to_string(),
-            "command": self.command,
-            "workdir": self.workdir,
-            "created": crate::util::rfc3339_secs(&self.created),
-            "tty": self.tty,
-            "bytes_per_second": bps,
-            "is_active": active,
-        });
-        if let (Some(t), Some(obj)) = (inner.last_io_wall, v.as_object_mut()) {
-            obj.insert("last_activity".into(), crate::util::rfc3339_secs(&t).into());
+        sprites_core::model::SessionInfo {
+            id: self.id.to_string(),
+            command: self.command.clone(),
+            workdir: Some(self.workdir.clone()),
+            created: self.created,
+            is_active: active,
+            last_activity: inner.last_io_wall,
+            tty: self.tty,
+            bytes_per_second: Some(bps),
         }
-        v
     }
 
     /// Appends a chunk to the scrollback and hands it to every subscriber, waiting for

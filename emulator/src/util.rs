@@ -155,8 +155,8 @@ pub(crate) struct NdjsonTx(mpsc::Sender<Bytes>);
 
 impl NdjsonTx {
     /// Sends one line; returns false when the client has gone.
-    pub(crate) async fn line(&self, value: serde_json::Value) -> bool {
-        let mut bytes = serde_json::to_vec(&value).unwrap_or_default();
+    pub(crate) async fn line<T: serde::Serialize + ?Sized>(&self, value: &T) -> bool {
+        let mut bytes = serde_json::to_vec(value).unwrap_or_default();
         bytes.push(b'\n');
         self.0.send(Bytes::from(bytes)).await.is_ok()
     }
