@@ -1,0 +1,6 @@
+//! Proxy: placeholder.
+use crate::error::{ApiError, ApiResult};
+use axum::response::Response;
+pub(crate) async fn proxy() -> ApiResult<Response> {
+    Err(ApiError::internal("todo"))
+}
