@@ -19,6 +19,7 @@
 
 mod exec;
 mod fs;
+mod proxy;
 mod runtime;
 mod sprite;
 mod stream;
@@ -34,6 +35,7 @@ use futures_util::future::{self, Either};
 
 pub use exec::{AttachCommand, Child, ChildStderr, ChildStdin, ChildStdout, Command, PortEvents};
 pub use fs::Filesystem;
+pub use proxy::{LocalListener, LocalStream, NativeRuntime, ProxySession, ProxySocket};
 pub use runtime::{
     BoxFuture, HttpBody, HttpOptions, HttpResponse, MaybeSend, MaybeSync, Runtime,
     WebSocketConnection,
