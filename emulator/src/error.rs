@@ -45,10 +45,6 @@ impl ApiError {
         Self::Simple(StatusCode::INTERNAL_SERVER_ERROR, msg.into())
     }
 
-    pub(crate) fn unavailable(msg: impl Into<String>) -> Self {
-        Self::Simple(StatusCode::SERVICE_UNAVAILABLE, msg.into())
-    }
-
     /// A filesystem error from an `io::Error`, with the spec's errno code.
     pub(crate) fn fs(err: &std::io::Error, path: &str) -> Self {
         let (status, code) = match err.kind() {

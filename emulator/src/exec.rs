@@ -9,7 +9,6 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
-use serde_json::json;
 
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::isolation::ExecSpec;

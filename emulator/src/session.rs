@@ -221,11 +221,6 @@ impl Session {
         self.input.send(input).await.is_ok()
     }
 
-    /// The exit code, once the session has ended.
-    pub(crate) fn exit_code(&self) -> Option<i32> {
-        *self.exit.borrow()
-    }
-
     /// Waits for the exit code, up to `limit`.
     pub(crate) async fn wait_exit(&self, limit: Duration) -> Option<i32> {
         let mut exit = self.exit.clone();

@@ -144,11 +144,6 @@ pub(crate) fn rfc3339_micros(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-/// Unix milliseconds (service log events).
-pub(crate) fn now_millis() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 /// The sending half of an NDJSON response; each `line` is one JSON object, flushed at once.
 #[derive(Debug, Clone)]
 pub(crate) struct NdjsonTx(mpsc::Sender<Bytes>);
