@@ -77,7 +77,12 @@ async fn checkpoints() -> sprites::Result<()> {
     let checkpoint = sprite.checkpoint("Before migration").await?;
 
     // Run migrations...
-    sprite.command("npm").arg("run").arg("migrate").output().await?;
+    sprite
+        .command("npm")
+        .arg("run")
+        .arg("migrate")
+        .output()
+        .await?;
 
     // If something goes wrong, restore instantly
     sprite.restore(&checkpoint.id).await?;
@@ -116,8 +121,8 @@ async fn network_policies() -> sprites::Result<()> {
 fn seed_exports() {
     #[allow(unused_imports)]
     use sprites::{
-        AttachCommand, Checkpoint, Child, ChildStderr, ChildStdin, ChildStdout, Command,
-        DirEntry, Error, ExecOptions, ExitStatus, FileInfo, Filesystem, ListCheckpointsOptions,
+        AttachCommand, Checkpoint, Child, ChildStderr, ChildStdin, ChildStdout, Command, DirEntry,
+        Error, ExecOptions, ExitStatus, FileInfo, Filesystem, ListCheckpointsOptions,
         ListCheckpointsResponse, ListOptions, ListSpritesResponse, NetworkPolicy,
         NetworkPolicyRule, Output, PolicyAction, PortMapping, ProxySession, Result,
         ServiceLogEntry, ServiceLogStream, ServiceRequest, ServiceState, ServiceStatus, Session,

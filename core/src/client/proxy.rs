@@ -165,7 +165,7 @@ impl<R: Runtime> ProxySocket<R> {
             read_eof: false,
             target,
         };
-        future::poll_fn(|cx| socket.poll_send(cx)).await?;
+        future::poll_fn(|cx| socket.poll_flush_bytes(cx)).await?;
         loop {
             while let Some(event) = socket.proxy.poll_event() {
                 if let ProxyEvent::Connected { target } = event {
@@ -182,7 +182,7 @@ impl<R: Runtime> ProxySocket<R> {
             };
             if let Err(e) = socket.proxy.handle_message(message?) {
                 // Best effort: tell the server we are going away.
-                let _ = future::poll_fn(|cx| socket.poll_send(cx)).now_or_never();
+                let _ = future::poll_fn(|cx| socket.poll_flush_bytes(cx)).now_or_never();
                 return Err(e);
             }
         }
@@ -235,8 +235,10 @@ impl<R: Runtime> ProxySocket<R> {
         }
         let n = buf.len().min(MAX_MESSAGE);
         self.proxy.send(Bytes::copy_from_slice(&buf[..n]))?;
-        // The message is now ours; a full sink keeps it in `outgoing` until the next poll.
-        if let Poll::Ready(Err(e)) = self.poll_send(cx) {
+        // The bytes are now ours. Start sending them at once, as a TCP socket would; if the
+        // connection is busy they wait (in `outgoing` or the WebSocket's buffer) for the
+        // next poll.
+        if let Poll::Ready(Err(e)) = self.poll_flush_bytes(cx) {
             return Poll::Ready(Err(e));
         }
         Poll::Ready(Ok(n))
