@@ -50,9 +50,9 @@ async fn command_execution() -> sprites::Result<()> {
     Ok(())
 }
 
-// `Child::wait` arrives with the exec client (core/src/client/exec.rs, in progress); delete
-// this `cfg` when it lands.
-#[cfg(any())]
+// `Child::wait` arrives with the exec client, which lands separately; delete this `cfg`
+// (and the `_exec` feature) once it has.
+#[cfg(feature = "_exec")]
 async fn spawn_long_running() -> sprites::Result<()> {
     use sprites::SpritesClient;
 
@@ -135,6 +135,8 @@ fn seed_exports() {
 fn seed_snippets_compile() {
     // The futures are built, never polled: constructing them needs no server.
     drop(command_execution());
+    #[cfg(feature = "_exec")]
+    drop(spawn_long_running());
     drop(checkpoints());
     drop(network_policies());
     seed_exports();
