@@ -220,9 +220,8 @@ pub type Command = sprites_core::client::Command<Tokio>;
 ///
 /// ```no_run
 /// # async fn demo(sprite: sprites::Sprite) -> sprites::Result<()> {
-/// let mut child = sprite.command("npm").arg("run").arg("dev").spawn().await?;
-/// let status = child.wait().await?;
-/// println!("Process exited with: {:?}", status);
+/// let child = sprite.command("npm").arg("run").arg("dev").spawn().await?;
+/// println!("started: {child:?}");
 /// # Ok(()) }
 /// ```
 pub type Child = sprites_core::client::Child<Tokio>;
