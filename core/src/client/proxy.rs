@@ -103,8 +103,9 @@ pub trait LocalStream: MaybeSend + Unpin + 'static {
 /// One connected tunnel to `host:port` inside a sprite: an async byte stream.
 ///
 /// With the core feature `tokio-io` it implements tokio's `AsyncRead` and `AsyncWrite` (so
-/// `tokio::io::copy` works); with `futures-io` the `futures::io` traits. Writes are sent as
-/// binary messages of at most 64 KiB; reads return what the target sent. Shutting down the
+/// `tokio::io::copy` works); with `futures-io` the `futures::io` traits. Writes are sent at
+/// once, as binary messages of at most 64 KiB, as on a TCP socket (flushing is still
+/// honoured); reads return what the target sent. Shutting down the
 /// write side closes the whole tunnel (the protocol has no half-close); so does the target
 /// closing its end, which reads see as end of stream. Dropping the socket drops the
 /// connection.
