@@ -19,6 +19,7 @@
 
 mod exec;
 mod fs;
+mod proxy;
 mod runtime;
 mod sprite;
 mod stream;
@@ -36,6 +37,7 @@ pub use exec::{
     AttachCommand, Child, ChildStderr, ChildStdin, ChildStdout, Command, PortChange, PortEvents,
 };
 pub use fs::Filesystem;
+pub use proxy::{LocalListener, LocalStream, NativeRuntime, ProxySession, ProxySocket};
 pub use runtime::{
     BoxFuture, Headers, HttpBody, HttpOptions, HttpResponse, MaybeSend, MaybeSync, Runtime,
     WebSocketConnection,

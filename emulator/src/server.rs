@@ -1,0 +1,372 @@
+//! The HTTP server: routes, auth, common headers, error fallbacks, startup and shutdown.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{any, get, post, put};
+use axum::Router;
+use serde_json::json;
+
+use crate::error::{edge_json, json_response};
+use crate::isolation::Isolation;
+use crate::store::{lock, AppState, Shared};
+use crate::{checkpoints, exec, fsapi, proxy, services, sprites};
+use crate::{EmulatorBuilder, EmulatorHandle, IsolationChoice};
+
+/// Routes that are implemented, as `(method, path)`, reported by the health route.
+const IMPLEMENTED: &[(&str, &str)] = &[
+    ("GET", "/_emulator/health"),
+    ("POST", "/v1/sprites"),
+    ("GET", "/v1/sprites"),
+    ("GET", "/v1/sprites/{name}"),
+    ("PUT", "/v1/sprites/{name}"),
+    ("DELETE", "/v1/sprites/{name}"),
+    ("POST", "/v1/sprites/{name}/upgrade"),
+    ("WS", "/v1/sprites/{name}/exec"),
+    ("WS", "/v1/sprites/{name}/exec/{session_id}"),
+    ("GET", "/v1/sprites/{name}/exec"),
+    ("HEAD", "/v1/sprites/{name}/exec"),
+    ("POST", "/v1/sprites/{name}/exec"),
+    ("POST", "/v1/sprites/{name}/exec/{session_id}/kill"),
+    ("WS", "/v1/sprites/{name}/proxy"),
+    ("POST", "/v1/sprites/{name}/checkpoint"),
+    ("GET", "/v1/sprites/{name}/checkpoints"),
+    ("GET", "/v1/sprites/{name}/checkpoints/{checkpoint_id}"),
+    (
+        "POST",
+        "/v1/sprites/{name}/checkpoints/{checkpoint_id}/restore",
+    ),
+    ("DELETE", "/v1/sprites/{name}/checkpoints/{checkpoint_id}"),
+    ("GET", "/v1/sprites/{name}/services"),
+    ("GET", "/v1/sprites/{name}/services/{service_name}"),
+    ("PUT", "/v1/sprites/{name}/services/{service_name}"),
+    ("DELETE", "/v1/sprites/{name}/services/{service_name}"),
+    ("POST", "/v1/sprites/{name}/services/{service_name}/start"),
+    ("POST", "/v1/sprites/{name}/services/{service_name}/stop"),
+    ("POST", "/v1/sprites/{name}/services/{service_name}/restart"),
+    ("GET", "/v1/sprites/{name}/services/{service_name}/logs"),
+    ("POST", "/v1/sprites/{name}/services/signal"),
+    ("GET", "/v1/sprites/{name}/policy/network"),
+    ("POST", "/v1/sprites/{name}/policy/network"),
+    ("GET", "/v1/sprites/{name}/policy/privileges"),
+    ("POST", "/v1/sprites/{name}/policy/privileges"),
+    ("DELETE", "/v1/sprites/{name}/policy/privileges"),
+    ("GET", "/v1/sprites/{name}/policy/resources"),
+    ("POST", "/v1/sprites/{name}/policy/resources"),
+    ("DELETE", "/v1/sprites/{name}/policy/resources"),
+    ("GET", "/v1/sprites/{name}/fs/read"),
+    ("PUT", "/v1/sprites/{name}/fs/write"),
+    ("GET", "/v1/sprites/{name}/fs/list"),
+    ("DELETE", "/v1/sprites/{name}/fs/delete"),
+    ("POST", "/v1/sprites/{name}/fs/rename"),
+    ("POST", "/v1/sprites/{name}/fs/copy"),
+    ("POST", "/v1/sprites/{name}/fs/chmod"),
+    ("POST", "/v1/sprites/{name}/fs/chown"),
+];
+
+/// Routes of the spec that answer `501`.
+const NOT_IMPLEMENTED: &[(&str, &str)] = &[
+    ("POST", "/v1/organizations/{org_slug}/tokens"),
+    ("WS", "/v1/sprites/{name}/control"),
+    ("WS", "/v1/sprites/{name}/fs/watch"),
+];
+
+pub(crate) fn router(state: AppState) -> Router {
+    let name = "/v1/sprites/{name}";
+    let agent = Router::new()
+        .route(
+            &format!("{name}/exec"),
+            get(exec::exec_root).post(exec::exec_post),
+        )
+        .route(&format!("{name}/exec/{{id}}"), get(exec::exec_session))
+        .route(&format!("{name}/exec/{{id}}/kill"), post(exec::kill))
+        .route(&format!("{name}/proxy"), get(proxy::proxy))
+        .route(&format!("{name}/checkpoint"), post(checkpoints::create))
+        .route(&format!("{name}/checkpoints"), get(checkpoints::list))
+        .route(
+            &format!("{name}/checkpoints/{{id}}"),
+            get(checkpoints::get).delete(checkpoints::delete),
+        )
+        .route(
+            &format!("{name}/checkpoints/{{id}}/restore"),
+            post(checkpoints::restore),
+        )
+        .route(&format!("{name}/services"), get(services::list))
+        .route(&format!("{name}/services/signal"), post(services::signal))
+        .route(
+            &format!("{name}/services/{{svc}}"),
+            get(services::get)
+                .put(services::put)
+                .delete(services::delete),
+        )
+        .route(
+            &format!("{name}/services/{{svc}}/start"),
+            post(services::start),
+        )
+        .route(
+            &format!("{name}/services/{{svc}}/stop"),
+            post(services::stop),
+        )
+        .route(
+            &format!("{name}/services/{{svc}}/restart"),
+            post(services::restart),
+        )
+        .route(
+            &format!("{name}/services/{{svc}}/logs"),
+            get(services::logs),
+        )
+        .route(
+            &format!("{name}/policy/{{kind}}"),
+            get(services::policy_get)
+                .post(services::policy_set)
+                .delete(services::policy_delete),
+        )
+        .route(&format!("{name}/fs/read"), get(fsapi::read))
+        .route(
+            &format!("{name}/fs/write"),
+            put(fsapi::write).layer(DefaultBodyLimit::disable()),
+        )
+        .route(&format!("{name}/fs/list"), get(fsapi::list))
+        .route(
+            &format!("{name}/fs/delete"),
+            axum::routing::delete(fsapi::delete),
+        )
+        .route(&format!("{name}/fs/rename"), post(fsapi::rename))
+        .route(&format!("{name}/fs/copy"), post(fsapi::copy))
+        .route(&format!("{name}/fs/chmod"), post(fsapi::chmod))
+        .route(&format!("{name}/fs/chown"), post(fsapi::chown))
+        .route(&format!("{name}/control"), any(not_implemented))
+        .route(&format!("{name}/fs/watch"), any(not_implemented))
+        .layer(middleware::from_fn(sprite_version));
+    Router::new()
+        .route("/_emulator/health", get(health))
+        .route("/v1/sprites", get(sprites::list).post(sprites::create))
+        .route(
+            "/v1/sprites/{name}",
+            get(sprites::get)
+                .put(sprites::update)
+                .delete(sprites::delete),
+        )
+        .route("/v1/sprites/{name}/upgrade", post(sprites::upgrade))
+        .route("/v1/organizations/{org}/tokens", any(not_implemented))
+        .merge(agent)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.limits.max_json_body))
+        .layer(middleware::map_response(json_rejections))
+        .layer(middleware::from_fn_with_state(state.clone(), auth))
+        .with_state(state)
+}
+
+async fn auth(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .unwrap_or("");
+    if !crate::util::constant_time_eq(presented.as_bytes(), st.token.as_bytes()) {
+        return edge_json(
+            StatusCode::UNAUTHORIZED,
+            &json!({"error": "authentication failed"}),
+        );
+    }
+    next.run(req).await
+}
+
+async fn sprite_version(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    resp.headers_mut().insert(
+        header::HeaderName::from_static("sprite-version"),
+        HeaderValue::from_static(crate::SPRITE_VERSION),
+    );
+    resp
+}
+
+/// Turns axum's plain-text body rejections into JSON error shapes.
+async fn json_rejections(resp: Response) -> Response {
+    let is_text = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    match resp.status() {
+        StatusCode::PAYLOAD_TOO_LARGE if is_text => edge_json(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &json!({"error": "request body too large"}),
+        ),
+        _ => resp,
+    }
+}
+
+async fn not_found(req: Request) -> Response {
+    edge_json(
+        StatusCode::NOT_FOUND,
+        &json!({"error": format!("no route for {} {}", req.method(), req.uri().path())}),
+    )
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    edge_json(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &json!({"error": format!("method {} not allowed on {}", req.method(), req.uri().path())}),
+    )
+}
+
+async fn not_implemented(req: Request) -> Response {
+    json_response(
+        StatusCode::NOT_IMPLEMENTED,
+        &json!({"error": format!("not implemented by the emulator: {} {}", req.method(), req.uri().path())}),
+    )
+}
+
+async fn health(State(st): State<AppState>) -> Response {
+    let list = |routes: &[(&str, &str)]| -> Vec<serde_json::Value> {
+        routes
+            .iter()
+            .map(|(m, p)| json!({"method": m, "path": p}))
+            .collect()
+    };
+    edge_json(
+        StatusCode::OK,
+        &json!({
+            "status": "ok",
+            "isolation": st.isolation.as_str(),
+            "sprite_version": crate::SPRITE_VERSION,
+            "version": env!("CARGO_PKG_VERSION"),
+            "sprites": lock(&st.sprites).len(),
+            "implemented": list(IMPLEMENTED),
+            "not_implemented": list(NOT_IMPLEMENTED),
+        }),
+    )
+}
+
+pub(crate) async fn start(b: EmulatorBuilder) -> std::io::Result<EmulatorHandle> {
+    let (data_dir, ephemeral) = match &b.data_dir {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            (std::fs::canonicalize(d)?, None)
+        }
+        None => {
+            let tmp = tempfile::Builder::new().prefix("sprites-emu-").tempdir()?;
+            (tmp.path().to_path_buf(), Some(tmp))
+        }
+    };
+    let probe = match b.isolation {
+        IsolationChoice::Plain => Err("plain level requested".to_string()),
+        _ => crate::isolation::probe_overlay(&data_dir),
+    };
+    let (isolation, cg_base) = match (b.isolation, probe) {
+        (_, Ok(cg)) => (Isolation::Overlay, Some(cg)),
+        (IsolationChoice::Overlay, Err(e)) => {
+            return Err(std::io::Error::other(format!(
+                "overlay isolation unavailable: {e}"
+            )))
+        }
+        (_, Err(_)) => (Isolation::Plain, None),
+    };
+    let cgroup_root = match cg_base {
+        Some(base) => {
+            cleanup_stale_cgroups(&base);
+            let root = base.join(format!(
+                "sprites-emu-{}-{}",
+                std::process::id(),
+                fastrand::u32(..)
+            ));
+            std::fs::create_dir_all(&root)?;
+            Some(root)
+        }
+        None => None,
+    };
+    let listener = tokio::net::TcpListener::bind(b.listen).await?;
+    let addr = listener.local_addr()?;
+    let base_url = format!("http://{addr}");
+    let token = b.token.clone().unwrap_or_else(|| {
+        (0..32)
+            .map(|_| fastrand::alphanumeric())
+            .collect::<String>()
+    });
+    let shared = Arc::new(Shared {
+        token: token.clone(),
+        data_dir: data_dir.clone(),
+        isolation,
+        limits: b.limits.clone(),
+        base_url: base_url.clone(),
+        cgroup_root,
+        sprites: Mutex::new(BTreeMap::new()),
+    });
+    sprites::load_all(&shared)?;
+    services::boot_all(&shared);
+    let watcher = tokio::spawn(crate::ports::watch(shared.clone()));
+    let app = router(shared.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = stop_rx.await;
+        });
+        let mut server = Box::pin(std::future::IntoFuture::into_future(server));
+        tokio::select! {
+            _ = &mut server => {}
+            _ = rx => {
+                shutdown_sprites(&shared).await;
+                let _ = stop_tx.send(());
+                let _ = tokio::time::timeout(Duration::from_secs(5), &mut server).await;
+            }
+        }
+        watcher.abort();
+        if let Some(root) = &shared.cgroup_root {
+            crate::cgroup::Cgroup::new(root.clone()).remove();
+        }
+        drop(ephemeral);
+    });
+    Ok(EmulatorHandle {
+        base_url,
+        token,
+        isolation,
+        data_dir,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}
+
+/// Ends every process, saves metadata and unmounts every sprite.
+async fn shutdown_sprites(st: &Shared) {
+    let all: Vec<_> = lock(&st.sprites).values().cloned().collect();
+    for sprite in all {
+        let _guard = sprite.lifecycle.write().await;
+        sprites::stop_everything(&sprite, true).await;
+        let _ = sprite.save();
+        sprite.env.remove_cgroup();
+    }
+}
+
+/// Kills and removes cgroups left by emulators that are no longer running.
+fn cleanup_stale_cgroups(base: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix("sprites-emu-")) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let cg = crate::cgroup::Cgroup::new(entry.path());
+        cg.kill();
+        cg.remove();
+    }
+}
