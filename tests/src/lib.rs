@@ -107,7 +107,11 @@ pub async fn sprites_crud_and_listing<R: Runtime>(cx: &Ctx<R>) {
     let dup = cx.client.create(cx.name("a")).await.expect_err("duplicate");
     assert!(matches!(dup, Error::Conflict(_)), "{dup:?}");
 
-    let invalid = cx.client.create("Not A Valid Name!").await.expect_err("invalid");
+    let invalid = cx
+        .client
+        .create("Not A Valid Name!")
+        .await
+        .expect_err("invalid");
     assert_eq!(invalid.status(), Some(400), "{invalid:?}");
 
     for s in ["a", "b", "c"] {
@@ -122,7 +126,14 @@ pub async fn exit_codes<R: Runtime>(cx: &Ctx<R>) {
     let sprite = cx.sprite("exit").await;
     for code in [0, 1, 2, 7, 42, 127, 128, 200, 255] {
         let out = cx
-            .within(STEP, "exit", sprite.command("sh").args(["-c", &format!("exit {code}")]).output())
+            .within(
+                STEP,
+                "exit",
+                sprite
+                    .command("sh")
+                    .args(["-c", &format!("exit {code}")])
+                    .output(),
+            )
             .await
             .expect("exec");
         assert_eq!(out.status, code, "exit {code}");
@@ -153,7 +164,10 @@ pub async fn output_and_stderr<R: Runtime>(cx: &Ctx<R>) {
 
     let combined = sprite
         .command("sh")
-        .args(["-c", "echo one; sleep 0.2; echo two >&2; sleep 0.2; echo three"])
+        .args([
+            "-c",
+            "echo one; sleep 0.2; echo two >&2; sleep 0.2; echo three",
+        ])
         .combined_output()
         .await
         .expect("exec");
@@ -164,13 +178,21 @@ pub async fn output_and_stderr<R: Runtime>(cx: &Ctx<R>) {
 /// Bytes written to stdin come back through `cat`, and EOF ends it.
 pub async fn stdin_round_trip<R: Runtime>(cx: &Ctx<R>) {
     let sprite = cx.sprite("stdin").await;
-    let mut child = sprite.command("cat").stdin(true).spawn().await.expect("spawn");
+    let mut child = sprite
+        .command("cat")
+        .stdin(true)
+        .spawn()
+        .await
+        .expect("spawn");
     let stdin = child.take_stdin().expect("stdin");
     let mut stdout = child.take_stdout().expect("stdout");
     stdin.write_all(b"hello\n").await.expect("write");
     stdin.write_all(b"world\n").await.expect("write");
     stdin.close().await.expect("eof");
-    let got = cx.within(STEP, "cat", stdout.read_to_end()).await.expect("read");
+    let got = cx
+        .within(STEP, "cat", stdout.read_to_end())
+        .await
+        .expect("read");
     assert_eq!(got, b"hello\nworld\n");
     let status = cx.within(STEP, "wait", child.wait()).await.expect("wait");
     assert!(status.success());
@@ -207,13 +229,21 @@ pub async fn tty_and_resize<R: Runtime>(cx: &Ctx<R>) {
     assert!(child.is_tty());
     let mut stdout = child.take_stdout().expect("stdout");
     let mut seen = Vec::new();
-    cx.within(STEP, "first size", read_until(&mut stdout, &mut seen, b"24 80"))
-        .await;
+    cx.within(
+        STEP,
+        "first size",
+        read_until(&mut stdout, &mut seen, b"24 80"),
+    )
+    .await;
     child.resize(40, 100).expect("resize");
     let stdin = child.take_stdin().expect("stdin");
     stdin.write_all(b"go\r").await.expect("write");
-    cx.within(STEP, "second size", read_until(&mut stdout, &mut seen, b"40 100"))
-        .await;
+    cx.within(
+        STEP,
+        "second size",
+        read_until(&mut stdout, &mut seen, b"40 100"),
+    )
+    .await;
     let status = cx.within(STEP, "wait", child.wait()).await.expect("wait");
     assert!(status.success());
 
@@ -228,7 +258,11 @@ async fn read_until<S: ReadChunk>(stdout: &mut S, seen: &mut Vec<u8>, needle: &[
     let mut buf = [0u8; 4096];
     while !contains(seen, needle) {
         let n = stdout.read_chunk(&mut buf).await;
-        assert!(n > 0, "output ended before {:?}", String::from_utf8_lossy(needle));
+        assert!(
+            n > 0,
+            "output ended before {:?}",
+            String::from_utf8_lossy(needle)
+        );
         seen.extend_from_slice(&buf[..n]);
     }
 }
@@ -265,8 +299,18 @@ pub async fn large_output_integrity<R: Runtime>(cx: &Ctx<R>, size: u64) {
         .await
         .expect("make file");
     assert!(made.success(), "{}", made.stderr_str());
-    let expected = made.stdout_str().split_whitespace().next().unwrap_or_default().to_string();
-    let mut child = sprite.command("cat").arg("/tmp/big").spawn().await.expect("spawn");
+    let expected = made
+        .stdout_str()
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let mut child = sprite
+        .command("cat")
+        .arg("/tmp/big")
+        .spawn()
+        .await
+        .expect("spawn");
     let mut stdout = child.take_stdout().expect("stdout");
     let (hash, len) = hash_stream(&mut stdout).await;
     assert_eq!(len, size);
@@ -305,7 +349,11 @@ pub async fn large_output_integrity<R: Runtime>(cx: &Ctx<R>, size: u64) {
     };
     let reader = async move { stderr.read_to_end().await.expect("read stderr") };
     let (sent, echoed) = future::join(writer, reader).await;
-    let echoed = String::from_utf8_lossy(&echoed).split_whitespace().next().unwrap_or_default().to_string();
+    let echoed = String::from_utf8_lossy(&echoed)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string();
     assert_eq!(echoed, sent, "the sprite saw different bytes than we sent");
     assert!(child.wait().await.expect("wait").success());
     sprite.destroy().await.expect("destroy");
@@ -344,7 +392,12 @@ pub async fn sessions_attach_and_kill<R: Runtime>(cx: &Ctx<R>) {
     let id = child.session_id().expect("session id").to_string();
     let mut stdout = child.take_stdout().expect("stdout");
     let mut seen = Vec::new();
-    cx.within(STEP, "started", read_until(&mut stdout, &mut seen, b"started")).await;
+    cx.within(
+        STEP,
+        "started",
+        read_until(&mut stdout, &mut seen, b"started"),
+    )
+    .await;
 
     let sessions = sprite.list_sessions().await.expect("list");
     assert!(sessions.iter().any(|s| s.id == id), "{sessions:?}");
@@ -352,7 +405,12 @@ pub async fn sessions_attach_and_kill<R: Runtime>(cx: &Ctx<R>) {
     let mut attached = sprite.attach_session(&id).spawn().await.expect("attach");
     let mut replay = attached.take_stdout().expect("stdout");
     let mut replayed = Vec::new();
-    cx.within(STEP, "scrollback", read_until(&mut replay, &mut replayed, b"started")).await;
+    cx.within(
+        STEP,
+        "scrollback",
+        read_until(&mut replay, &mut replayed, b"started"),
+    )
+    .await;
 
     let events = sprite
         .kill_session(&id, Some(Signal::SIGTERM), Some(Duration::from_secs(5)))
@@ -366,7 +424,10 @@ pub async fn sessions_attach_and_kill<R: Runtime>(cx: &Ctx<R>) {
         _ => None,
     });
     assert_eq!(code, Some(143), "{events:?}");
-    let status = cx.within(STEP, "attached exit", attached.wait()).await.expect("wait");
+    let status = cx
+        .within(STEP, "attached exit", attached.wait())
+        .await
+        .expect("wait");
     assert_eq!(status.code(), 143);
     let _ = cx.within(STEP, "owner exit", child.wait()).await;
     let after = sprite.list_sessions().await.expect("list");
@@ -378,7 +439,9 @@ pub async fn sessions_attach_and_kill<R: Runtime>(cx: &Ctx<R>) {
 pub async fn checkpoints<R: Runtime>(cx: &Ctx<R>) {
     let sprite = cx.sprite("ckpt").await;
     let fs = sprite.filesystem();
-    fs.write_file("/home/sprite/keep.txt", b"v1").await.expect("write");
+    fs.write_file("/home/sprite/keep.txt", b"v1")
+        .await
+        .expect("write");
     let cp = sprite.checkpoint("first").await.expect("checkpoint");
     assert_eq!(cp.id, "v1");
     fs.remove("/home/sprite/keep.txt").await.expect("remove");
@@ -391,11 +454,20 @@ pub async fn checkpoints<R: Runtime>(cx: &Ctx<R>) {
     assert_eq!(got.comment.as_deref(), Some("first"));
 
     sprite.restore(&cp.id).await.expect("restore");
-    let text = fs.read_to_string("/home/sprite/keep.txt").await.expect("read back");
+    let text = fs
+        .read_to_string("/home/sprite/keep.txt")
+        .await
+        .expect("read back");
     assert_eq!(text, "v1");
 
-    let err = sprite.restore("v999").await.expect_err("unknown checkpoint");
-    assert!(matches!(err, Error::Stream { .. } | Error::NotFound(_)), "{err:?}");
+    let err = sprite
+        .restore("v999")
+        .await
+        .expect_err("unknown checkpoint");
+    assert!(
+        matches!(err, Error::Stream { .. } | Error::NotFound(_)),
+        "{err:?}"
+    );
     sprite.destroy().await.expect("destroy");
 }
 
@@ -405,12 +477,20 @@ pub async fn filesystem<R: Runtime>(cx: &Ctx<R>) {
     let fs = sprite.filesystem_at("/home/sprite");
     fs.mkdir_all("a/b").await.expect("mkdir_all");
     fs.write_file("a/b/f.txt", b"data").await.expect("write");
-    fs.write_file_with_mode("a/run.sh", b"#!/bin/sh\n", 0o755).await.expect("write mode");
+    fs.write_file_with_mode("a/run.sh", b"#!/bin/sh\n", 0o755)
+        .await
+        .expect("write mode");
     assert_eq!(fs.read_file("a/b/f.txt").await.expect("read"), b"data");
     let stat = fs.stat("a/run.sh").await.expect("stat");
     assert_eq!(stat.mode & 0o777, 0o755);
     assert!(fs.stat("a/b").await.expect("stat dir").is_dir);
-    let mut names: Vec<_> = fs.read_dir("a").await.expect("read_dir").into_iter().map(|e| e.name).collect();
+    let mut names: Vec<_> = fs
+        .read_dir("a")
+        .await
+        .expect("read_dir")
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
     names.sort();
     assert_eq!(names, ["b", "run.sh"]);
 
@@ -422,7 +502,10 @@ pub async fn filesystem<R: Runtime>(cx: &Ctx<R>) {
     assert!(fs.exists("c").await.expect("exists"));
 
     let missing = fs.read_file("nope.txt").await.expect_err("missing");
-    assert!(matches!(&missing, Error::Filesystem(e) if e.code == FsErrorCode::NotFound), "{missing:?}");
+    assert!(
+        matches!(&missing, Error::Filesystem(e) if e.code == FsErrorCode::NotFound),
+        "{missing:?}"
+    );
     let not_empty = fs.remove("a").await.expect_err("not empty");
     assert!(
         matches!(&not_empty, Error::Filesystem(e) if e.code == FsErrorCode::DirectoryNotEmpty),
@@ -454,20 +537,35 @@ pub async fn services<R: Runtime>(cx: &Ctx<R>) {
         .collect_all()
         .await
         .expect("log events");
-    assert!(logs.iter().any(|e| e.data.as_deref() == Some("tick\n")), "{logs:?}");
+    assert!(
+        logs.iter().any(|e| e.data.as_deref() == Some("tick\n")),
+        "{logs:?}"
+    );
 
     sprite.stop_service("ticker").await.expect("stop");
-    assert_eq!(sprite.get_service("ticker").await.expect("get").status, ServiceStatus::Stopped);
+    assert_eq!(
+        sprite.get_service("ticker").await.expect("get").status,
+        ServiceStatus::Stopped
+    );
     let started = sprite.start_service("ticker").await.expect("start");
     assert_eq!(started.status, ServiceStatus::Running);
-    sprite.signal_service("ticker", Signal::SIGHUP).await.expect("signal");
+    sprite
+        .signal_service("ticker", Signal::SIGHUP)
+        .await
+        .expect("signal");
 
     sprite
-        .create_service("web1", ServiceRequest::new("sleep").arg("60").http_port(8080))
+        .create_service(
+            "web1",
+            ServiceRequest::new("sleep").arg("60").http_port(8080),
+        )
         .await
         .expect("first http_port");
     let conflict = sprite
-        .create_service("web2", ServiceRequest::new("sleep").arg("60").http_port(8081))
+        .create_service(
+            "web2",
+            ServiceRequest::new("sleep").arg("60").http_port(8081),
+        )
         .await
         .expect_err("second http_port");
     assert!(matches!(conflict, Error::Conflict(_)), "{conflict:?}");
@@ -500,12 +598,81 @@ pub async fn policy<R: Runtime>(cx: &Ctx<R>) {
     sprite.destroy().await.expect("destroy");
 }
 
+/// A process in the sprite listens on `port`: the exec socket reports `port_opened`, and a
+/// proxy socket reaches it (both directions, bytes unchanged).
+pub async fn proxy_to_a_port_in_the_sprite<R: Runtime>(cx: &Ctx<R>, port: u16) {
+    use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+
+    let sprite = cx.sprite("proxy").await;
+    let server = format!(
+        "import socket\n\
+         s = socket.socket()\n\
+         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+         s.bind(('127.0.0.1', {port}))\n\
+         s.listen()\n\
+         print('ready', flush=True)\n\
+         c, _ = s.accept()\n\
+         data = c.recv(100)\n\
+         c.sendall(data.upper())\n\
+         c.close()\n"
+    );
+    let mut child = sprite
+        .command("python3")
+        .args(["-c", &server])
+        .spawn()
+        .await
+        .expect("spawn the server");
+    let mut stdout = child.take_stdout().expect("stdout");
+    let mut seen = Vec::new();
+    cx.within(
+        STEP,
+        "server ready",
+        read_until(&mut stdout, &mut seen, b"ready"),
+    )
+    .await;
+
+    let mut events = child.take_port_events().expect("port events");
+    let opened = cx
+        .within(STEP, "port_opened", async {
+            loop {
+                match events.next().await {
+                    Some(sprites_core::client::PortChange::Opened(e)) if e.port == port => break e,
+                    Some(_) => continue,
+                    None => panic!("port events ended before port {port} opened"),
+                }
+            }
+        })
+        .await;
+    assert_eq!(opened.port, port);
+
+    let mut socket = cx
+        .within(STEP, "proxy", sprite.proxy_socket("localhost", port))
+        .await
+        .expect("proxy socket");
+    socket.write_all(b"ping").await.expect("write");
+    socket.flush().await.expect("flush");
+    let mut answer = Vec::new();
+    cx.within(STEP, "answer", socket.read_to_end(&mut answer))
+        .await
+        .expect("read");
+    assert_eq!(answer, b"PING");
+    let status = cx
+        .within(STEP, "server exit", child.wait())
+        .await
+        .expect("wait");
+    assert!(status.success());
+    sprite.destroy().await.expect("destroy");
+}
+
 /// Error answers are typed: 404, 409, 401.
 pub async fn error_cases<R: Runtime>(cx: &Ctx<R>, bad_token_client: &SpritesClient<R>) {
     let missing = cx.client.get(&cx.name("missing")).await.expect_err("404");
     assert!(matches!(missing, Error::NotFound(_)), "{missing:?}");
     let unauthorized = bad_token_client.list().await.expect_err("401");
-    assert!(matches!(unauthorized, Error::Unauthorized(_)), "{unauthorized:?}");
+    assert!(
+        matches!(unauthorized, Error::Unauthorized(_)),
+        "{unauthorized:?}"
+    );
     assert!(!format!("{unauthorized} {unauthorized:?}").contains(bad_token_client.token()));
     let empty = cx.client.get("").await.expect_err("empty name");
     assert!(matches!(empty, Error::InvalidArgument(_)), "{empty:?}");
@@ -516,7 +683,14 @@ pub async fn error_cases<R: Runtime>(cx: &Ctx<R>, bad_token_client: &SpritesClie
 pub async fn quiet_command_survives_keepalive<R: Runtime>(cx: &Ctx<R>) {
     let sprite = cx.sprite("quiet").await;
     let out = cx
-        .within(STEP, "quiet", sprite.command("sh").args(["-c", "sleep 2; echo done"]).output())
+        .within(
+            STEP,
+            "quiet",
+            sprite
+                .command("sh")
+                .args(["-c", "sleep 2; echo done"])
+                .output(),
+        )
         .await
         .expect("exec");
     assert_eq!(out.stdout_str(), "done\n");

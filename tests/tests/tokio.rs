@@ -85,6 +85,16 @@ async fn large_output_integrity() {
 }
 
 #[tokio::test]
+async fn proxy_to_a_port_in_the_sprite() {
+    // A port that was free a moment ago; sprites share the host's network namespace.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    suite::proxy_to_a_port_in_the_sprite(&ctx("proxy"), port).await;
+}
+
+#[tokio::test]
 async fn error_cases() {
     let s = server();
     let bad = SpritesClientBuilder::<Tokio>::new("not-the-token")
