@@ -181,6 +181,18 @@ pub use sprites_core::{ApiError, Error, FsError, Result};
 /// }
 /// # Ok(()) }
 /// ```
+///
+/// A misconfigured client fails on its first call without sending anything:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let client = sprites::SpritesClient::with_base_url("my-token", "not a url");
+/// assert!(!format!("{client:?}").contains("my-token"));
+/// let err = client.get("my-sprite").await.unwrap_err();
+/// assert!(matches!(err, sprites::Error::InvalidArgument(_)));
+/// # }
+/// ```
 pub type SpritesClient = sprites_core::client::SpritesClient<Tokio>;
 
 /// Settings for a [`SpritesClient`]: base URL, timeouts, user agent, retries, keepalive.
@@ -194,6 +206,19 @@ pub type SpritesClient = sprites_core::client::SpritesClient<Tokio>;
 ///     .build();
 /// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
 /// ```
+///
+/// [`try_build_with`](sprites_core::client::SpritesClientBuilder::try_build_with) checks the
+/// settings at once:
+///
+/// ```
+/// use sprites::{RetryPolicy, SpritesClientBuilder, Tokio};
+///
+/// let built = SpritesClientBuilder::new("token")
+///     .base_url("ftp://example.com")
+///     .retry(RetryPolicy::never().with_max_attempts(3))
+///     .try_build_with(Tokio::default());
+/// assert!(matches!(built, Err(sprites::Error::InvalidArgument(_))));
+/// ```
 pub type SpritesClientBuilder = sprites_core::client::SpritesClientBuilder<Tokio>;
 
 /// A handle on one sprite; creating one sends nothing.
@@ -203,6 +228,16 @@ pub type SpritesClientBuilder = sprites_core::client::SpritesClientBuilder<Tokio
 /// let sprite = client.sprite("my-sprite");
 /// println!("{:?}", sprite.info().await?.status);
 /// # Ok(()) }
+/// ```
+///
+/// Handles are plain values; clone them into tasks:
+///
+/// ```
+/// let client = sprites::SpritesClient::new("token");
+/// let sprite = client.sprite("my-sprite");
+/// let for_task = sprite.clone();
+/// assert_eq!(for_task.name(), "my-sprite");
+/// assert_eq!(format!("{sprite:?}"), r#"Sprite { name: "my-sprite" }"#);
 /// ```
 pub type Sprite = sprites_core::client::Sprite<Tokio>;
 
@@ -214,6 +249,30 @@ pub type Sprite = sprites_core::client::Sprite<Tokio>;
 /// println!("exit code {}", status.code());
 /// # Ok(()) }
 /// ```
+///
+/// Building a command sends nothing:
+///
+/// ```
+/// let sprite = sprites::SpritesClient::new("token").sprite("my-sprite");
+/// let command = sprite.command("ls").args(["-l", "-a"]).current_dir("/tmp").tty(true);
+/// assert_eq!(command.spec().argv, ["ls", "-l", "-a"]);
+/// assert!(command.spec().tty);
+/// ```
+///
+/// A deadline from tokio instead of [`Command::timeout`](sprites_core::client::Command::timeout)
+/// (dropping the future detaches; the process keeps running for its
+/// `max_run_after_disconnect`):
+///
+/// ```no_run
+/// # async fn demo(sprite: sprites::Sprite) -> sprites::Result<()> {
+/// use std::time::Duration;
+///
+/// match tokio::time::timeout(Duration::from_secs(30), sprite.command("make").output()).await {
+///     Ok(output) => println!("exit code {}", output?.status),
+///     Err(_) => println!("still running after 30 s"),
+/// }
+/// # Ok(()) }
+/// ```
 pub type Command = sprites_core::client::Command<Tokio>;
 
 /// A running command with its pipes.
@@ -222,6 +281,28 @@ pub type Command = sprites_core::client::Command<Tokio>;
 /// # async fn demo(sprite: sprites::Sprite) -> sprites::Result<()> {
 /// let child = sprite.command("npm").arg("run").arg("dev").spawn().await?;
 /// println!("started: {child:?}");
+/// # Ok(()) }
+/// ```
+///
+/// Its pipes are tokio `AsyncRead`/`AsyncWrite`, so `tokio::io::copy` streams them:
+///
+/// ```no_run
+/// # async fn demo(sprite: sprites::Sprite) -> Result<(), Box<dyn std::error::Error>> {
+/// let mut child = sprite.command("gzip").arg("-c").stdin(true).spawn().await?;
+/// let mut stdin = child.take_stdin().expect("stdin was asked for");
+/// let mut stdout = child.take_stdout().expect("not taken yet");
+///
+/// // Compress our stdin in the sprite, onto our stdout.
+/// let (mut input, mut output) = (tokio::io::stdin(), tokio::io::stdout());
+/// let (sent, received) = tokio::try_join!(
+///     async {
+///         let n = tokio::io::copy(&mut input, &mut stdin).await?;
+///         tokio::io::AsyncWriteExt::shutdown(&mut stdin).await?; // the end of input
+///         Ok::<_, std::io::Error>(n)
+///     },
+///     tokio::io::copy(&mut stdout, &mut output),
+/// )?;
+/// eprintln!("{sent} bytes in, {received} out, exit {}", child.wait().await?.code());
 /// # Ok(()) }
 /// ```
 pub type Child = sprites_core::client::Child<Tokio>;
@@ -248,6 +329,14 @@ pub type AttachCommand = sprites_core::client::AttachCommand<Tokio>;
 /// }
 /// # Ok(()) }
 /// ```
+///
+/// Relative paths resolve against the handle's working directory:
+///
+/// ```
+/// let sprite = sprites::SpritesClient::new("token").sprite("my-sprite");
+/// let app = sprite.filesystem_at("/home/sprite").cd("app");
+/// assert_eq!(app.working_dir(), "/home/sprite/app");
+/// ```
 pub type Filesystem = sprites_core::client::Filesystem<Tokio>;
 
 /// A `Stream` of typed events from an NDJSON answer (checkpoint and restore progress,
@@ -258,6 +347,19 @@ pub type Filesystem = sprites_core::client::Filesystem<Tokio>;
 /// let mut progress = sprite.checkpoint_with_progress("nightly").await?;
 /// while let Some(message) = progress.next().await {
 ///     println!("{:?}", message?);
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// Each event may take its time; bound the wait with tokio:
+///
+/// ```no_run
+/// # async fn demo(sprite: sprites::Sprite) -> sprites::Result<()> {
+/// use std::time::Duration;
+///
+/// let mut logs = sprite.service_logs_with("web", None, Some(Duration::from_secs(300))).await?;
+/// while let Ok(Some(entry)) = tokio::time::timeout(Duration::from_secs(10), logs.next()).await {
+///     println!("{:?}", entry?.data);
 /// }
 /// # Ok(()) }
 /// ```
@@ -311,7 +413,31 @@ pub type ProxySession = sprites_core::client::ProxySession<Tokio>;
 /// socket.read_to_end(&mut reply).await?;
 /// # Ok(()) }
 /// ```
+///
+/// Bridging a local connection by hand (what [`Sprite::proxy_port`] does for you):
+///
+/// ```no_run
+/// # async fn demo(sprite: sprites::Sprite) -> Result<(), Box<dyn std::error::Error>> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:6379").await?;
+/// let (mut local, _) = listener.accept().await?;
+/// let mut remote = sprite.proxy_socket("localhost", 6379).await?;
+/// let (up, down) = tokio::io::copy_bidirectional(&mut local, &mut remote).await?;
+/// println!("{up} bytes up, {down} down");
+/// # Ok(()) }
+/// ```
+///
+/// [`Sprite::proxy_port`]: sprites_core::client::Sprite::proxy_port
 pub type ProxySocket = sprites_core::client::ProxySocket<Tokio>;
 
 /// An older name for [`SessionInfo`], kept so code written for the 0.1 crate compiles.
+///
+///
+/// ```no_run
+/// # async fn demo(sprite: sprites::Sprite) -> sprites::Result<()> {
+/// let sessions: Vec<sprites::Session> = sprite.list_sessions().await?;
+/// for session in sessions.iter().filter(|s| s.is_active) {
+///     println!("{} {}", session.id, session.command);
+/// }
+/// # Ok(()) }
+/// ```
 pub type Session = SessionInfo;

@@ -243,6 +243,23 @@ fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
 }
 
 /// A response body from reqwest, read chunk by chunk as it arrives.
+///
+/// It is what [`Runtime::http`](sprites_core::client::Runtime::http) gives on tokio; the
+/// client reads it for you, but it can be read directly:
+///
+/// ```no_run
+/// # async fn demo() -> sprites::Result<()> {
+/// use sprites::sprites_core::client::{HttpBody, HttpOptions, Runtime};
+/// use sprites::sprites_core::request::{Endpoint, Method, PathAndQuery};
+///
+/// let endpoint = Endpoint::new("https://api.sprites.dev", "my-token")?;
+/// let request = endpoint.http_request(Method::Get, &PathAndQuery::v1().lit("version"));
+/// let mut response = sprites::Tokio::default().http(request, HttpOptions::default()).await?;
+/// while let Some(chunk) = response.body.next_chunk().await {
+///     println!("{} bytes", chunk?.len());
+/// }
+/// # Ok(()) }
+/// ```
 pub struct TokioBody {
     response: reqwest::Response,
     what: String,
@@ -269,6 +286,23 @@ impl HttpBody for TokioBody {
 
 /// A WebSocket connection from tokio-tungstenite, speaking [`WsMessage`]s. Pings are
 /// answered by tungstenite itself, so pongs queued by the core are dropped.
+///
+///
+/// ```no_run
+/// # async fn demo() -> sprites::Result<()> {
+/// use futures_util::StreamExt;
+/// use sprites::sprites_core::client::Runtime;
+/// use sprites::sprites_core::exec::url::{exec_request, CommandSpec};
+/// use sprites::sprites_core::request::Endpoint;
+///
+/// let endpoint = Endpoint::new("https://api.sprites.dev", "my-token")?;
+/// let request = exec_request(&endpoint, "my-sprite", &CommandSpec::new(["uname", "-a"]))?;
+/// let (mut socket, _headers) = sprites::Tokio::default().websocket(request).await?;
+/// while let Some(message) = socket.next().await {
+///     println!("{:?}", message?); // raw exec frames: use `Command` instead
+/// }
+/// # Ok(()) }
+/// ```
 pub struct TokioWebSocket {
     inner: WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>,
 }
@@ -370,6 +404,18 @@ impl NativeRuntime for Tokio {
 }
 
 /// A local TCP listener for [`Sprite::proxy_port`](crate::Sprite::proxy_port).
+///
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use sprites::sprites_core::client::{LocalListener, NativeRuntime};
+///
+/// let listener = sprites::Tokio::default().bind_local(([127, 0, 0, 1], 0).into()).await?;
+/// let addr = listener.local_addr()?;
+/// assert!(addr.ip().is_loopback() && addr.port() != 0);
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct TokioListener(tokio::net::TcpListener);
 
@@ -389,6 +435,24 @@ impl LocalListener for TokioListener {
 }
 
 /// A connection accepted by a [`TokioListener`].
+///
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use std::future::poll_fn;
+/// use sprites::sprites_core::client::{LocalListener, LocalStream, NativeRuntime};
+/// use tokio::io::AsyncReadExt;
+///
+/// let mut listener = sprites::Tokio::default().bind_local(([127, 0, 0, 1], 0).into()).await?;
+/// let mut peer = tokio::net::TcpStream::connect(listener.local_addr()?).await?;
+/// let mut accepted = poll_fn(|cx| listener.poll_accept(cx)).await?;
+/// poll_fn(|cx| accepted.poll_write_from(cx, b"hi")).await?;
+/// let mut buf = [0u8; 2];
+/// peer.read_exact(&mut buf).await?;
+/// assert_eq!(&buf, b"hi");
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct TokioTcpStream(tokio::net::TcpStream);
 

@@ -108,6 +108,13 @@ impl<R: Runtime> Command<R> {
     }
 
     /// Adds an argument.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let output = sprite.command("grep").arg("-rn").arg("TODO").arg("/home/sprite/app").output().await?;
+    /// print!("{}", output.stdout_str());
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
         self.spec.argv.push(arg.into());
@@ -115,6 +122,14 @@ impl<R: Runtime> Command<R> {
     }
 
     /// Adds arguments.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let files = ["a.txt", "b.txt"];
+    /// let status = sprite.command("rm").arg("-f").args(files).status().await?;
+    /// assert!(status.success());
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn args<I, S>(mut self, args: I) -> Self
     where
@@ -127,6 +142,19 @@ impl<R: Runtime> Command<R> {
 
     /// Sets an environment variable. Any `env` replaces the sprite's whole default
     /// environment (include `PATH` if the command needs it).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let output = sprite
+    ///     .command("cargo")
+    ///     .arg("build")
+    ///     .env("PATH", "/home/sprite/.cargo/bin:/usr/local/bin:/usr/bin:/bin")
+    ///     .env("RUSTFLAGS", "-Dwarnings")
+    ///     .output()
+    ///     .await?;
+    /// # drop(output);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.spec.env.push((key.into(), value.into()));
@@ -134,6 +162,18 @@ impl<R: Runtime> Command<R> {
     }
 
     /// Sets environment variables.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use std::collections::BTreeMap;
+    ///
+    /// let mut vars = BTreeMap::new();
+    /// vars.insert("PATH", "/usr/bin:/bin");
+    /// vars.insert("LANG", "C.UTF-8");
+    /// let output = sprite.command("env").envs(vars).output().await?;
+    /// assert!(output.stdout_str().contains("LANG=C.UTF-8"));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn envs<I, K, V>(mut self, vars: I) -> Self
     where
@@ -148,6 +188,13 @@ impl<R: Runtime> Command<R> {
     }
 
     /// Sets the working directory (default `/home/sprite`).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let output = sprite.command("git").args(["log", "-1", "--oneline"]).current_dir("/home/sprite/repo").output().await?;
+    /// println!("{}", output.stdout_str().trim());
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn current_dir(mut self, dir: impl Into<String>) -> Self {
         self.spec.dir = Some(dir.into());
@@ -156,6 +203,16 @@ impl<R: Runtime> Command<R> {
 
     /// Runs the command under a pseudo-terminal (stdout and stderr merged; the session
     /// survives disconnects by default).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let mut child = sprite.command("top").args(["-b", "-n1"]).tty(true).spawn().await?;
+    /// assert!(child.is_tty());
+    /// // stdout carries everything the terminal printed.
+    /// let screen = child.stdout().expect("not taken").read_to_string().await?;
+    /// # drop(screen);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn tty(mut self, tty: bool) -> Self {
         self.spec.tty = tty;
@@ -163,6 +220,13 @@ impl<R: Runtime> Command<R> {
     }
 
     /// The initial terminal size (with [`Command::tty`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let child = sprite.command("htop").tty(true).tty_size(50, 200).spawn().await?;
+    /// # drop(child);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn tty_size(mut self, rows: u16, cols: u16) -> Self {
         self.spec.rows = Some(rows);
@@ -174,6 +238,17 @@ impl<R: Runtime> Command<R> {
     /// command without a TTY) the stdin EOF is sent at once, so `cat` ends at once. A TTY
     /// always has input. `output()`, `status()` and `combined_output()` send no input: they
     /// end stdin at once either way.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let mut child = sprite.command("wc").arg("-l").stdin(true).spawn().await?;
+    /// let stdin = child.take_stdin().expect("asked for stdin");
+    /// stdin.write_all(b"one\ntwo\n").await?;
+    /// stdin.close().await?;
+    /// let count = child.stdout().expect("not taken").read_to_string().await?;
+    /// assert_eq!(count.trim(), "2");
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn stdin(mut self, open: bool) -> Self {
         self.spec.stdin = open;
@@ -184,6 +259,19 @@ impl<R: Runtime> Command<R> {
     /// `combined_output()` or `spawn()` (then enforced by [`Child::wait`]): when it passes the
     /// process is killed (`SIGKILL`) and the call fails with [`Error::Timeout`] naming the
     /// sprite and the command.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use core::time::Duration;
+    /// use sprites_core::Error;
+    ///
+    /// match sprite.command("make").arg("test").timeout(Duration::from_secs(600)).output().await {
+    ///     Ok(output) => println!("exit code {}", output.status),
+    ///     Err(Error::Timeout(message)) => println!("killed: {message}"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -192,6 +280,16 @@ impl<R: Runtime> Command<R> {
 
     /// How many seconds the process may keep running after the connection drops (`0`:
     /// forever). Server default: 10 s without a TTY, forever with one.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// // A build that survives our connection dropping for up to an hour.
+    /// let child = sprite.command("./build.sh").max_run_after_disconnect(3600).spawn().await?;
+    /// let id = child.session_id().map(String::from);
+    /// child.detach();
+    /// # drop(id);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn max_run_after_disconnect(mut self, seconds: u32) -> Self {
         self.spec.max_run_after_disconnect = Some(Duration::from_secs(u64::from(seconds)));
@@ -200,6 +298,14 @@ impl<R: Runtime> Command<R> {
 
     /// How many output chunks (WebSocket messages) each output pipe holds before the
     /// driver stops taking output from the session (default 32; at least 1).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// // A reader that keeps up: small pipes keep the client's memory low.
+    /// let child = sprite.command("tail").args(["-f", "/var/log/syslog"]).pipe_capacity(4).spawn().await?;
+    /// # drop(child);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn pipe_capacity(mut self, chunks: usize) -> Self {
         self.pipe_capacity = chunks.max(1);
@@ -209,6 +315,14 @@ impl<R: Runtime> Command<R> {
     /// How many output bytes the session holds, once the pipes are full, before the driver
     /// stops reading the socket (default 256 KiB). With the pipe capacity this bounds the
     /// client's memory for a reader that falls behind.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// // Hold at most 64 KiB of unread output before the server is slowed down.
+    /// let output = sprite.command("cat").arg("/var/log/big.log").max_buffered_output(64 * 1024).output().await?;
+    /// # drop(output);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn max_buffered_output(mut self, bytes: usize) -> Self {
         self.max_buffered_output = bytes;
@@ -216,6 +330,14 @@ impl<R: Runtime> Command<R> {
     }
 
     /// The wire description of this command.
+    ///
+    /// ```no_run
+    /// # fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) {
+    /// let command = sprite.command("ls").arg("-l").current_dir("/tmp");
+    /// assert_eq!(command.spec().argv, ["ls", "-l"]);
+    /// assert_eq!(command.spec().dir.as_deref(), Some("/tmp"));
+    /// # }
+    /// ```
     #[must_use]
     pub fn spec(&self) -> &CommandSpec {
         &self.spec
@@ -228,17 +350,44 @@ impl<R: Runtime> Command<R> {
     /// arrives. Errors: [`Error::ClosedBeforeExit`] when the connection ends first,
     /// [`Error::Timeout`] past [`Command::timeout`] (the process is killed), and the
     /// errors of opening the connection.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let output = sprite.command("python3").args(["-c", "import sys; sys.exit(3)"]).output().await?;
+    /// assert!(!output.success());
+    /// assert_eq!(output.status, 3);
+    /// eprint!("{}", output.stderr_str());
+    /// # Ok(()) }
+    /// ```
     pub async fn output(&self) -> Result<Output> {
         self.run(Collect::Separate).await
     }
 
     /// Runs the command to completion and returns its exit status (output discarded).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let status = sprite.command("test").args(["-d", "/home/sprite/app"]).status().await?;
+    /// if !status.success() {
+    ///     sprite.command("git").args(["clone", "https://github.com/me/app"]).status().await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn status(&self) -> Result<ExitStatus> {
         Ok(self.run(Collect::Nothing).await?.exit_status())
     }
 
     /// Runs the command and collects stdout and stderr interleaved in arrival order (in
     /// [`Output::stdout`]; [`Output::stderr`] stays empty).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// // stdout and stderr interleaved as a terminal would show them.
+    /// let log = sprite.command("npm").arg("test").combined_output().await?;
+    /// print!("{}", log.stdout_str());
+    /// assert!(log.stderr.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub async fn combined_output(&self) -> Result<Output> {
         self.run(Collect::Combined).await
     }
@@ -247,6 +396,20 @@ impl<R: Runtime> Command<R> {
     ///
     /// Returns once the connection is open and the server's `session_info` arrived (bounded
     /// by the client's WebSocket timeout), so [`Child::session_id`] is known.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let mut child = sprite.command("ping").args(["-c", "3", "fly.io"]).spawn().await?;
+    /// let mut stdout = child.take_stdout().expect("a fresh child has stdout");
+    /// let mut buf = [0u8; 4096];
+    /// loop {
+    ///     let n = stdout.read(&mut buf).await?;
+    ///     if n == 0 { break; }
+    ///     print!("{}", String::from_utf8_lossy(&buf[..n]));
+    /// }
+    /// println!("exit: {}", child.wait().await?.code());
+    /// # Ok(()) }
+    /// ```
     pub async fn spawn(self) -> Result<Child<R>> {
         let stdin = self.spec.stdin || self.spec.tty;
         let mut spec = self.spec.clone();
@@ -392,6 +555,17 @@ async fn open_socket<R: Runtime>(
 }
 
 /// A command that attaches to a running session.
+///
+/// ```no_run
+/// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+/// // Reattach to every terminal session still running in the sprite.
+/// for session in sprite.list_sessions().await?.into_iter().filter(|s| s.tty) {
+///     let command = sprite.attach_session(&session.id);
+///     let child = command.spawn().await?;
+///     println!("attached to {:?}", child.session_id());
+/// }
+/// # Ok(()) }
+/// ```
 pub struct AttachCommand<R: Runtime> {
     sprite: Sprite<R>,
     session_id: String,
@@ -421,6 +595,15 @@ impl<R: Runtime> AttachCommand<R> {
     /// `HEAD …/exec` when it saw none); a `404` to the path form is retried once with the
     /// legacy `?id=` form. Dropping the stdin handle does not end the session's input
     /// (others may share it); [`ChildStdin::close`] does.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let mut child = sprite.attach_session("1847").spawn().await?;
+    /// let stdin = child.take_stdin().expect("attach always has stdin");
+    /// stdin.write_all(b"exit\n").await?;
+    /// println!("session ended with {}", child.wait().await?.code());
+    /// # Ok(()) }
+    /// ```
     pub async fn spawn(self) -> Result<Child<R>> {
         let client = self.sprite.client();
         let name = self.sprite.name();
@@ -515,41 +698,126 @@ impl<R: Runtime> fmt::Debug for Child<R> {
 
 impl<R: Runtime> Child<R> {
     /// The stdin pipe, unless taken or the command has none.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let mut child = sprite.command("bash").stdin(true).spawn().await?;
+    /// if let Some(stdin) = child.stdin() {
+    ///     stdin.write_all(b"echo hi; exit 0\n").await?;
+    /// }
+    /// assert!(child.wait().await?.success());
+    /// # Ok(()) }
+    /// ```
     pub fn stdin(&mut self) -> Option<&mut ChildStdin> {
         self.stdin.as_mut()
     }
 
     /// The stdout pipe (in TTY mode: everything the terminal printed), unless taken.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut child: sprites_core::client::Child<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// if let Some(stdout) = child.stdout() {
+    ///     let text = stdout.read_to_string().await?;
+    ///     println!("{text}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn stdout(&mut self) -> Option<&mut ChildStdout> {
         self.stdout.as_mut()
     }
 
     /// The stderr pipe, unless taken (in TTY mode it never yields data).
+    ///
+    /// ```no_run
+    /// # async fn demo(mut child: sprites_core::client::Child<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let errors = match child.stderr() {
+    ///     Some(stderr) => stderr.read_to_end().await?,
+    ///     None => Vec::new(),
+    /// };
+    /// # drop(errors);
+    /// # Ok(()) }
+    /// ```
     pub fn stderr(&mut self) -> Option<&mut ChildStderr> {
         self.stderr.as_mut()
     }
 
     /// Takes the stdin pipe.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let mut child = sprite.command("sort").stdin(true).spawn().await?;
+    /// let stdin = child.take_stdin().expect("stdin was asked for");
+    /// stdin.write_all(b"b\na\n").await?;
+    /// drop(stdin); // the end of input
+    /// assert_eq!(child.stdout().expect("not taken").read_to_string().await?, "a\nb\n");
+    /// # Ok(()) }
+    /// ```
     pub fn take_stdin(&mut self) -> Option<ChildStdin> {
         self.stdin.take()
     }
 
     /// Takes the stdout pipe.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut child: sprites_core::client::Child<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use futures_util::StreamExt;
+    ///
+    /// let mut stdout = child.take_stdout().expect("not taken yet");
+    /// assert!(child.take_stdout().is_none());
+    /// while let Some(chunk) = stdout.next().await {
+    ///     println!("{} bytes", chunk?.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn take_stdout(&mut self) -> Option<ChildStdout> {
         self.stdout.take()
     }
 
     /// Takes the stderr pipe.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut child: sprites_core::client::Child<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let stderr = child.take_stderr();
+    /// // Read stdout and stderr side by side with `futures_util::future::join`, for instance.
+    /// # drop(stderr);
+    /// # Ok(()) }
+    /// ```
     pub fn take_stderr(&mut self) -> Option<ChildStderr> {
         self.stderr.take()
     }
 
     /// The stream of ports opened and closed in the sprite while the session runs.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::client::PortChange;
+    ///
+    /// let mut child = sprite.command("python3").args(["-m", "http.server", "8000"]).spawn().await?;
+    /// if let Some(PortChange::Opened(port)) = child.port_events().expect("not taken").next().await {
+    ///     println!("server is up on {}:{}", port.address, port.port);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn port_events(&mut self) -> Option<&mut PortEvents> {
         self.ports.as_mut()
     }
 
     /// Takes the stream of port events.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut child: sprites_core::client::Child<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::client::PortChange;
+    ///
+    /// let mut ports = child.take_port_events().expect("not taken yet");
+    /// while let Some(change) = ports.next().await {
+    ///     match change {
+    ///         PortChange::Opened(p) => println!("+ {}", p.port),
+    ///         PortChange::Closed(p) => println!("- {}", p.port),
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn take_port_events(&mut self) -> Option<PortEvents> {
         self.ports.take()
     }
@@ -557,18 +825,43 @@ impl<R: Runtime> Child<R> {
     /// The session id (the process id in the sprite, as a string), for
     /// [`Sprite::attach_session`] and [`Sprite::kill_session`]. `None` only when
     /// `session_info` did not arrive within the WebSocket timeout.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let child = sprite.create_session("bash").spawn().await?;
+    /// let id = child.session_id().map(String::from).expect("session_info arrived");
+    /// child.detach();
+    /// let again = sprite.attach_session(&id).spawn().await?;
+    /// # drop(again);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn session_id(&self) -> Option<&str> {
         self.session_id.as_deref()
     }
 
     /// The server's `session_info`, when it arrived.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut child: sprites_core::client::Child<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// if let Some(info) = child.session_info() {
+    ///     println!("session {} runs {:?} (tty: {})", info.session_id, info.command, info.tty);
+    /// }
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn session_info(&self) -> Option<&SessionInfo> {
         self.info.as_ref()
     }
 
     /// Whether the session has a terminal.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let child = sprite.command("bash").tty(true).spawn().await?;
+    /// assert!(child.is_tty());
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn is_tty(&self) -> bool {
         self.tty.unwrap_or(false)
@@ -581,6 +874,19 @@ impl<R: Runtime> Child<R> {
     /// type's docs). Errors: [`Error::ClosedBeforeExit`] naming the sprite and session when
     /// the connection ended first, [`Error::Timeout`] when the session went silent past the
     /// keepalive idle limit or [`Command::timeout`] passed (the process is then killed).
+    ///
+    /// ```no_run
+    /// # async fn demo(mut child: sprites_core::client::Child<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::Error;
+    ///
+    /// match child.wait().await {
+    ///     Ok(status) if status.success() => println!("done"),
+    ///     Ok(status) => println!("failed with {}", status.code()),
+    ///     Err(Error::ClosedBeforeExit { session_id, .. }) => println!("lost session {session_id:?}"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn wait(&mut self) -> Result<ExitStatus> {
         self.stdin = None;
         self.stdout = None;
@@ -641,6 +947,14 @@ impl<R: Runtime> Child<R> {
     }
 
     /// Kills the process (`SIGKILL` to its process group). `Ok` when it already exited.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let mut child = sprite.command("sleep").arg("1000").spawn().await?;
+    /// child.kill()?;
+    /// assert!(!child.wait().await?.success());
+    /// # Ok(()) }
+    /// ```
     pub fn kill(&mut self) -> Result<()> {
         self.signal(Signal::SIGKILL)
     }
@@ -653,6 +967,16 @@ impl<R: Runtime> Child<R> {
     ///
     /// Errors ([`Error::InvalidArgument`], nothing sent): the server takes no in-band
     /// signals and the session id is unknown.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut child: sprites_core::client::Child<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::model::Signal;
+    ///
+    /// child.signal(Signal::SIGINT)?; // like Ctrl-C
+    /// let status = child.wait().await?;
+    /// println!("exited with {}", status.code());
+    /// # Ok(()) }
+    /// ```
     pub fn signal(&mut self, signal: Signal) -> Result<()> {
         if self.has_exited() {
             return Ok(());
@@ -671,6 +995,14 @@ impl<R: Runtime> Child<R> {
     ///
     /// Errors ([`Error::InvalidArgument`], nothing sent): the session has no TTY, or it
     /// already exited.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let mut child = sprite.command("vim").tty(true).tty_size(24, 80).spawn().await?;
+    /// // The local terminal grew.
+    /// child.resize(40, 120)?;
+    /// # Ok(()) }
+    /// ```
     pub fn resize(&mut self, rows: u16, cols: u16) -> Result<()> {
         if self.tty == Some(false) {
             return Err(Error::invalid_argument(alloc::format!(
@@ -691,6 +1023,15 @@ impl<R: Runtime> Child<R> {
     /// Closes the connection without killing the process, which keeps running for its
     /// `max_run_after_disconnect` (forever for a TTY by default); reattach with
     /// [`Sprite::attach_session`] and [`Child::session_id`]. Pipes taken earlier end.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let child = sprite.command("./long-job.sh").tty(true).spawn().await?;
+    /// let id = child.session_id().map(String::from);
+    /// child.detach(); // the job keeps running
+    /// println!("check on it later with attach_session({id:?})");
+    /// # Ok(()) }
+    /// ```
     pub fn detach(self) {
         self.send_control(Control::Detach);
     }
@@ -726,6 +1067,16 @@ enum Control {
 ///
 /// Each write sends at most 64 KiB as one message. Dropping it ends the input (the stdin
 /// EOF without a TTY), except on an attached session, where only [`ChildStdin::close`] does.
+///
+/// ```no_run
+/// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+/// let mut child = sprite.command("psql").stdin(true).spawn().await?;
+/// let stdin = child.take_stdin().expect("stdin was asked for");
+/// stdin.write_all(b"SELECT 1;\n").await?;
+/// stdin.close().await?;
+/// println!("{}", child.stdout().expect("not taken").read_to_string().await?);
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct ChildStdin {
     tx: mpsc::Sender<StdinMessage>,
@@ -738,6 +1089,14 @@ impl ChildStdin {
     /// input is still being sent.
     ///
     /// Errors ([`Error::InvalidArgument`]): the input was closed, or the session ended.
+    ///
+    /// ```no_run
+    /// # async fn demo(stdin: sprites_core::client::ChildStdin) -> sprites_core::Result<()> {
+    /// let data = vec![b'x'; 100_000];
+    /// let n = stdin.write(&data).await?;
+    /// assert_eq!(n, 64 * 1024); // one message at most; write_all sends the rest
+    /// # Ok(()) }
+    /// ```
     pub async fn write(&self, data: &[u8]) -> Result<usize> {
         self.check_open()?;
         let n = data.len().min(MAX_STDIN_CHUNK);
@@ -755,6 +1114,15 @@ impl ChildStdin {
     }
 
     /// Sends all of `data`.
+    ///
+    /// ```no_run
+    /// # async fn demo(stdin: sprites_core::client::ChildStdin) -> sprites_core::Result<()> {
+    /// for line in ["first\n", "second\n"] {
+    ///     stdin.write_all(line.as_bytes()).await?;
+    /// }
+    /// stdin.close().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn write_all(&self, mut data: &[u8]) -> Result<()> {
         while !data.is_empty() {
             let n = self.write(data).await?;
@@ -765,6 +1133,15 @@ impl ChildStdin {
 
     /// Ends the input: the stdin EOF frame (`0x04`) without a TTY; with a TTY it only stops
     /// input (type `\x04` to send an end-of-file to a shell). Closing twice is a no-op.
+    ///
+    /// ```no_run
+    /// # async fn demo(stdin: sprites_core::client::ChildStdin) -> sprites_core::Result<()> {
+    /// stdin.write_all(b"data\n").await?;
+    /// stdin.close().await?;
+    /// stdin.close().await?; // no-op
+    /// assert!(stdin.write_all(b"more").await.is_err());
+    /// # Ok(()) }
+    /// ```
     pub async fn close(&self) -> Result<()> {
         if self.closed.swap(true, Ordering::SeqCst) {
             return Ok(());
@@ -892,6 +1269,18 @@ macro_rules! output_pipe {
         /// Also a `Stream` of chunks, and (with the `tokio-io` / `futures-io` features)
         /// `AsyncRead`. A read error (the session failed) is returned once after the data
         /// that arrived before it; the pipe then ends.
+        ///
+        /// ```no_run
+        /// # async fn demo(mut child: sprites_core::client::Child<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+        /// use futures_util::StreamExt;
+        ///
+        /// // Print stdout as it arrives, chunk by chunk.
+        /// let mut stdout = child.take_stdout().expect("not taken yet");
+        /// while let Some(chunk) = stdout.next().await {
+        ///     print!("{}", String::from_utf8_lossy(&chunk?));
+        /// }
+        /// # Ok(()) }
+        /// ```
         #[derive(Debug)]
         pub struct $name {
             pipe: Pipe,
@@ -899,11 +1288,35 @@ macro_rules! output_pipe {
 
         impl $name {
             /// Reads into `buf`; `Ok(0)` at the end of the output.
+            ///
+            /// ```no_run
+            /// # async fn demo(mut child: sprites_core::client::Child<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+            /// let mut stdout = child.take_stdout().expect("not taken yet");
+            /// let mut buf = vec![0u8; 8192];
+            /// let mut total = 0;
+            /// loop {
+            ///     match stdout.read(&mut buf).await? {
+            ///         0 => break,
+            ///         n => total += n,
+            ///     }
+            /// }
+            /// println!("{total} bytes of output");
+            /// # Ok(()) }
+            /// ```
             pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
                 self.pipe.read(buf).await
             }
 
             /// Reads everything until the end of the output.
+            ///
+            /// ```no_run
+            /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+            /// let mut child = sprite.command("tar").args(["czf", "-", "/home/sprite/app"]).spawn().await?;
+            /// let archive = child.take_stdout().expect("not taken yet").read_to_end().await?;
+            /// assert!(child.wait().await?.success());
+            /// # drop(archive);
+            /// # Ok(()) }
+            /// ```
             pub async fn read_to_end(&mut self) -> Result<Vec<u8>> {
                 let mut out = Vec::new();
                 self.pipe.read_to_end(&mut out).await?;
@@ -912,6 +1325,14 @@ macro_rules! output_pipe {
 
             /// Reads everything until the end of the output as text (invalid UTF-8 is
             /// replaced).
+            ///
+            /// ```no_run
+            /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+            /// let mut child = sprite.command("uname").arg("-r").spawn().await?;
+            /// let kernel = child.stdout().expect("not taken").read_to_string().await?;
+            /// println!("kernel {}", kernel.trim());
+            /// # Ok(()) }
+            /// ```
             pub async fn read_to_string(&mut self) -> Result<String> {
                 let bytes = self.read_to_end().await?;
                 Ok(match String::from_utf8(bytes) {
@@ -1022,6 +1443,19 @@ impl futures_io::AsyncWrite for ChildStdin {
 }
 
 /// A port that a process in the sprite started or stopped listening on.
+///
+/// ```no_run
+/// # async fn demo(mut child: sprites_core::client::Child<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+/// use sprites_core::client::PortChange;
+///
+/// while let Some(change) = child.port_events().expect("not taken").next().await {
+///     if let PortChange::Opened(port) = change {
+///         println!("pid {} listens on {}:{}", port.pid, port.address, port.port);
+///         break;
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PortChange {
@@ -1033,6 +1467,16 @@ pub enum PortChange {
 
 /// A `Stream` of the ports opened and closed in the sprite during the session; it ends with
 /// the session. Up to 64 unread events are kept; later ones are dropped until it is read.
+///
+/// ```no_run
+/// # async fn demo(mut child: sprites_core::client::Child<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+/// use futures_util::StreamExt;
+///
+/// let ports = child.take_port_events().expect("not taken yet");
+/// let changes: Vec<_> = ports.collect().await; // until the session ends
+/// println!("{} port changes", changes.len());
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct PortEvents {
     rx: mpsc::Receiver<PortChange>,
@@ -1040,6 +1484,23 @@ pub struct PortEvents {
 
 impl PortEvents {
     /// The next event; `None` once the session ended.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use core::time::Duration;
+    /// use sprites_core::client::{PortChange, Runtime};
+    /// use futures_util::future::{select, Either};
+    ///
+    /// // Wait up to 30 s for the dev server to listen.
+    /// let mut child = sprite.command("npm").args(["run", "dev"]).spawn().await?;
+    /// let ports = child.port_events().expect("not taken");
+    /// let sleep = sprite.client().runtime().sleep(Duration::from_secs(30));
+    /// match select(core::pin::pin!(ports.next()), core::pin::pin!(sleep)).await {
+    ///     Either::Left((Some(PortChange::Opened(port)), _)) => println!("up on {}", port.port),
+    ///     _ => println!("no port yet"),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn next(&mut self) -> Option<PortChange> {
         self.rx.next().await
     }

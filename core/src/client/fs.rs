@@ -63,28 +63,73 @@ impl<R: Runtime> Filesystem<R> {
     }
 
     /// A handle with relative paths starting at `dir` (itself relative to this handle's).
+    ///
+    /// ```no_run
+    /// # fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) {
+    /// let home = sprite.filesystem_at("/home/sprite");
+    /// let src = home.cd("app/src");
+    /// assert_eq!(src.working_dir(), "/home/sprite/app/src");
+    /// assert_eq!(src.cd("/tmp").working_dir(), "/tmp");
+    /// # }
+    /// ```
     #[must_use]
     pub fn cd(&self, dir: &str) -> Filesystem<R> {
         Filesystem::new(self.sprite.clone(), Some(self.resolve(dir)))
     }
 
     /// The working directory relative paths start from.
+    ///
+    /// ```no_run
+    /// # fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) {
+    /// assert_eq!(sprite.filesystem().working_dir(), "/");
+    /// assert_eq!(sprite.filesystem_at("/srv").working_dir(), "/srv");
+    /// # }
+    /// ```
     #[must_use]
     pub fn working_dir(&self) -> &str {
         self.working_dir.as_deref().unwrap_or("/")
     }
 
     /// A file's contents.
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::{error::FsErrorCode, Error};
+    ///
+    /// match fs.read_file("/home/sprite/.ssh/id_ed25519.pub").await {
+    ///     Ok(key) => println!("{} bytes", key.len()),
+    ///     Err(Error::Filesystem(e)) if e.code == FsErrorCode::NotFound => println!("no key yet"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn read_file(&self, path: &str) -> Result<Vec<u8>> {
         Ok(self.read_bytes(path).await?.into())
     }
 
     /// A file's contents without copying them out of the response.
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let archive = fs.read_bytes("/home/sprite/backup.tar.gz").await?;
+    /// let gzipped = archive.starts_with(b"\x1f\x8b");
+    /// let shared = archive.clone(); // a reference count, not a copy of the data
+    /// # drop((gzipped, shared));
+    /// # Ok(()) }
+    /// ```
     pub async fn read_bytes(&self, path: &str) -> Result<Bytes> {
         self.client().call(&FsRead(self.fs_path(path))).await
     }
 
     /// A file's contents as UTF-8 text; invalid UTF-8 is an `EINVAL` filesystem error.
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let release = fs.read_to_string("/etc/os-release").await?;
+    /// let pretty = release.lines().find(|l| l.starts_with("PRETTY_NAME="));
+    /// println!("{pretty:?}");
+    /// # Ok(()) }
+    /// ```
     pub async fn read_to_string(&self, path: &str) -> Result<String> {
         let bytes = self.read_file(path).await?;
         String::from_utf8(bytes).map_err(|_| {
@@ -95,12 +140,27 @@ impl<R: Runtime> Filesystem<R> {
     }
 
     /// Writes a file (created or truncated), creating missing parent directories.
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// // Parent directories are created as needed.
+    /// fs.write_file("/home/sprite/app/.env", "PORT=8080\n").await?;
+    /// fs.write_file("/home/sprite/app/data.bin", [0u8, 1, 2, 3]).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn write_file(&self, path: &str, data: impl AsRef<[u8]>) -> Result<()> {
         self.write(path, Bytes::copy_from_slice(data.as_ref()), None)
             .await
     }
 
     /// Writes a file with permission bits `mode` (e.g. `0o755`), in one request.
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// fs.write_file_with_mode("/home/sprite/bin/deploy", "#!/bin/sh\necho deploying\n", 0o755).await?;
+    /// assert_eq!(fs.stat("/home/sprite/bin/deploy").await?.mode & 0o777, 0o755);
+    /// # Ok(()) }
+    /// ```
     pub async fn write_file_with_mode(
         &self,
         path: &str,
@@ -112,6 +172,16 @@ impl<R: Runtime> Filesystem<R> {
     }
 
     /// Writes a file from owned bytes (no copy).
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use bytes::Bytes;
+    ///
+    /// let tarball: Bytes = build_site();
+    /// fs.write("/tmp/site.tar.gz", tarball, Some(0o600)).await?;
+    /// # fn build_site() -> Bytes { Bytes::new() }
+    /// # Ok(()) }
+    /// ```
     pub async fn write(&self, path: &str, data: Bytes, mode: Option<u32>) -> Result<()> {
         if let Some(mode) = mode {
             format_mode(mode)?;
@@ -126,6 +196,16 @@ impl<R: Runtime> Filesystem<R> {
     }
 
     /// A directory's entries.
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let mut entries = fs.read_dir("/home/sprite").await?;
+    /// entries.sort_by(|a, b| a.name.cmp(&b.name));
+    /// for entry in entries {
+    ///     println!("{}{}", entry.name, if entry.is_dir { "/" } else { "" });
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>> {
         let op = FsList {
             target: self.fs_path(path),
@@ -148,6 +228,13 @@ impl<R: Runtime> Filesystem<R> {
 
     /// Details of a file or directory (found through its parent's listing, which describes
     /// directories as well as files).
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let info = fs.stat("/var/log/app.log").await?;
+    /// println!("{} bytes, mode {:o}, modified {:?}", info.size, info.mode, info.modified);
+    /// # Ok(()) }
+    /// ```
     pub async fn stat(&self, path: &str) -> Result<FileInfo> {
         let target = self.resolve(path);
         let (parent, name) = split_parent(&target);
@@ -180,6 +267,14 @@ impl<R: Runtime> Filesystem<R> {
     }
 
     /// Whether `path` exists.
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// if !fs.exists("/home/sprite/app/node_modules").await? {
+    ///     println!("run npm install first");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn exists(&self, path: &str) -> Result<bool> {
         match self.stat(path).await {
             Ok(_) => Ok(true),
@@ -189,6 +284,18 @@ impl<R: Runtime> Filesystem<R> {
     }
 
     /// Creates directory `path`; its parent must exist, and `path` must not.
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::{error::FsErrorCode, Error};
+    ///
+    /// match fs.mkdir("/home/sprite/lock").await {
+    ///     Ok(()) => println!("lock taken"),
+    ///     Err(Error::Filesystem(e)) if e.code == FsErrorCode::AlreadyExists => println!("busy"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn mkdir(&self, path: &str) -> Result<()> {
         let target = self.resolve(path);
         let (parent, _) = split_parent(&target);
@@ -207,6 +314,13 @@ impl<R: Runtime> Filesystem<R> {
     }
 
     /// Creates directory `path` and any missing parents; succeeds if it already exists.
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// fs.mkdir_all("/home/sprite/data/2024/06").await?;
+    /// fs.mkdir_all("/home/sprite/data/2024/06").await?; // already there: still Ok
+    /// # Ok(()) }
+    /// ```
     pub async fn mkdir_all(&self, path: &str) -> Result<()> {
         let target = self.resolve(path);
         match self.stat(&target).await {
@@ -236,11 +350,31 @@ impl<R: Runtime> Filesystem<R> {
     }
 
     /// Removes a file or an empty directory.
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::{error::FsErrorCode, Error};
+    ///
+    /// match fs.remove("/home/sprite/cache").await {
+    ///     Err(Error::Filesystem(e)) if e.code == FsErrorCode::DirectoryNotEmpty => {
+    ///         fs.remove_all("/home/sprite/cache").await?;
+    ///     }
+    ///     other => other?,
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn remove(&self, path: &str) -> Result<()> {
         self.delete(path, false).await
     }
 
     /// Removes a file, or a directory and everything in it.
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// fs.remove_all("/home/sprite/app/target").await?;
+    /// assert!(!fs.exists("/home/sprite/app/target").await?);
+    /// # Ok(()) }
+    /// ```
     pub async fn remove_all(&self, path: &str) -> Result<()> {
         self.delete(path, true).await
     }
@@ -254,6 +388,14 @@ impl<R: Runtime> Filesystem<R> {
     }
 
     /// Renames (moves) `from` to `to`.
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// // Write next to the target, then move it into place.
+    /// fs.write_file("/home/sprite/app/config.toml.new", "port = 9090\n").await?;
+    /// fs.rename("/home/sprite/app/config.toml.new", "/home/sprite/app/config.toml").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn rename(&self, from: &str, to: &str) -> Result<()> {
         let op = FsRename {
             sprite: String::from(self.sprite.name()),
@@ -267,6 +409,12 @@ impl<R: Runtime> Filesystem<R> {
     }
 
     /// Copies `from` to `to` (directories recursively).
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// fs.copy("/home/sprite/app", "/home/sprite/app.bak").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn copy(&self, from: &str, to: &str) -> Result<()> {
         let op = FsCopy {
             sprite: String::from(self.sprite.name()),
@@ -281,6 +429,13 @@ impl<R: Runtime> Filesystem<R> {
     }
 
     /// Sets permission bits (e.g. `0o755`).
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// fs.write_file("/home/sprite/run.sh", "#!/bin/sh\nexec ./server\n").await?;
+    /// fs.chmod("/home/sprite/run.sh", 0o755).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn chmod(&self, path: &str, mode: u32) -> Result<()> {
         let op = FsChmod {
             sprite: String::from(self.sprite.name()),
@@ -294,6 +449,14 @@ impl<R: Runtime> Filesystem<R> {
     }
 
     /// Sets the owner and/or group.
+    ///
+    /// ```no_run
+    /// # async fn demo(fs: sprites_core::client::Filesystem<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// // Give /srv/www to uid 33 (www-data), group unchanged.
+    /// fs.chown("/srv/www", Some(33), None).await?;
+    /// assert!(fs.chown("/srv/www", None, None).await.is_err()); // nothing to change
+    /// # Ok(()) }
+    /// ```
     pub async fn chown(&self, path: &str, uid: Option<u32>, gid: Option<u32>) -> Result<()> {
         if uid.is_none() && gid.is_none() {
             return Err(Error::invalid_argument("chown needs a uid or a gid"));

@@ -64,6 +64,18 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// A Sprites API client: cheap to clone (an `Arc` inside), safe to share between tasks.
 ///
 /// Its `Debug` output never shows the token.
+///
+/// ```no_run
+/// # async fn demo<R: sprites_core::client::Runtime + Default>() -> sprites_core::Result<()> {
+/// use sprites_core::client::SpritesClient;
+///
+/// let client = SpritesClient::<R>::from_env()?;
+/// let worker = client.clone(); // shares the connection pool and settings
+/// for info in worker.list().await? {
+///     println!("{} is {:?}", info.name, info.status);
+/// }
+/// # Ok(()) }
+/// ```
 pub struct SpritesClient<R: Runtime> {
     inner: Arc<Inner<R>>,
 }
@@ -98,12 +110,28 @@ impl<R: Runtime> fmt::Debug for SpritesClient<R> {
 
 impl<R: Runtime + Default> SpritesClient<R> {
     /// A client for the production API (`https://api.sprites.dev`) with `token`.
+    ///
+    /// ```no_run
+    /// # fn demo<R: sprites_core::client::Runtime + Default>() {
+    /// let client = sprites_core::client::SpritesClient::<R>::new("my-token");
+    /// assert_eq!(client.base_url(), "https://api.sprites.dev");
+    /// # }
+    /// ```
     pub fn new(token: impl Into<String>) -> Self {
         SpritesClientBuilder::new(token).build_with(R::default())
     }
 
     /// A client for the API at `base_url` (a trailing `/` is ignored). An invalid URL is
     /// reported by the first request.
+    ///
+    /// ```no_run
+    /// # fn demo<R: sprites_core::client::Runtime + Default>() {
+    /// use sprites_core::client::SpritesClient;
+    ///
+    /// let client = SpritesClient::<R>::with_base_url("my-token", "http://127.0.0.1:8080/");
+    /// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
+    /// # }
+    /// ```
     pub fn with_base_url(token: impl Into<String>, base_url: impl Into<String>) -> Self {
         SpritesClientBuilder::new(token)
             .base_url(base_url)
@@ -112,6 +140,18 @@ impl<R: Runtime + Default> SpritesClient<R> {
 
     /// A client configured from the environment: `SPRITES_TOKEN` (required) and
     /// `SPRITES_API_URL` (or its alias `SPRITES_BASE_URL`) for the base URL.
+    ///
+    /// ```no_run
+    /// # fn demo<R: sprites_core::client::Runtime + Default>() {
+    /// use sprites_core::{client::SpritesClient, Error};
+    ///
+    /// match SpritesClient::<R>::from_env() {
+    ///     Ok(client) => println!("using {}", client.base_url()),
+    ///     Err(Error::InvalidArgument(why)) => eprintln!("not configured: {why}"),
+    ///     Err(e) => eprintln!("{e}"),
+    /// }
+    /// # }
+    /// ```
     pub fn from_env() -> Result<Self> {
         let token = std::env::var("SPRITES_TOKEN")
             .ok()
@@ -132,40 +172,111 @@ impl<R: Runtime + Default> SpritesClient<R> {
 
 impl<R: Runtime> SpritesClient<R> {
     /// A builder for the client's settings.
+    ///
+    /// ```no_run
+    /// # fn demo<R: sprites_core::client::Runtime + Default>() {
+    /// use core::time::Duration;
+    /// use sprites_core::client::SpritesClient;
+    ///
+    /// let client = SpritesClient::<R>::builder("my-token")
+    ///     .timeout(Duration::from_secs(10))
+    ///     .build();
+    /// # drop(client); }
+    /// ```
     pub fn builder(token: impl Into<String>) -> SpritesClientBuilder<R> {
         SpritesClientBuilder::new(token)
     }
 
     /// A handle on sprite `name`; no request is sent.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let sprite = client.sprite("my-sprite");
+    /// assert_eq!(sprite.name(), "my-sprite");
+    /// let output = sprite.command("hostname").output().await?;
+    /// # drop(output);
+    /// # Ok(()) }
+    /// ```
     pub fn sprite(&self, name: impl Into<String>) -> Sprite<R> {
         Sprite::new(self.clone(), name.into())
     }
 
     /// The base URL, without a trailing `/`.
+    ///
+    /// ```no_run
+    /// # fn demo<R: sprites_core::client::Runtime + Default>() {
+    /// let client = sprites_core::client::SpritesClient::<R>::with_base_url("t", "http://localhost:8080/");
+    /// assert_eq!(client.base_url(), "http://localhost:8080");
+    /// # }
+    /// ```
     #[must_use]
     pub fn base_url(&self) -> &str {
         self.inner.endpoint.base.http()
     }
 
     /// The token.
+    ///
+    /// ```no_run
+    /// # fn demo<R: sprites_core::client::Runtime + Default>() {
+    /// let client = sprites_core::client::SpritesClient::<R>::new("my-token");
+    /// assert_eq!(client.token(), "my-token");
+    /// assert!(!format!("{client:?}").contains("my-token"));
+    /// # }
+    /// ```
     #[must_use]
     pub fn token(&self) -> &str {
         self.inner.endpoint.token.expose()
     }
 
     /// The runtime.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) {
+    /// use sprites_core::client::Runtime;
+    ///
+    /// // Time and sleeps the same way the client does, on any runtime.
+    /// let started = client.runtime().now();
+    /// client.runtime().sleep(core::time::Duration::from_millis(100)).await;
+    /// println!("{:?}", client.runtime().now().saturating_duration_since(started));
+    /// # }
+    /// ```
     #[must_use]
     pub fn runtime(&self) -> &R {
         &self.inner.runtime
     }
 
     /// Creates sprite `name` and returns its handle.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::Error;
+    ///
+    /// let sprite = match client.create("my-sprite").await {
+    ///     Ok(sprite) => sprite,
+    ///     // Already there (a 409): use it.
+    ///     Err(Error::Conflict(_)) => client.sprite("my-sprite"),
+    ///     Err(e) => return Err(e),
+    /// };
+    /// # drop(sprite);
+    /// # Ok(()) }
+    /// ```
     pub async fn create(&self, name: impl Into<String>) -> Result<Sprite<R>> {
         let info = self.call(&CreateSprite::new(name)).await?;
         Ok(self.sprite(info.name))
     }
 
     /// Creates sprite `name` with resources and URL settings.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::model::{SpriteConfig, UrlAuth, UrlSettings};
+    ///
+    /// let config = SpriteConfig { ram_mb: Some(4096), cpus: Some(2), ..SpriteConfig::default() };
+    /// let public = UrlSettings { auth: UrlAuth::Public, ..UrlSettings::default() };
+    /// let sprite = client.create_with_config("web", Some(config), Some(public)).await?;
+    /// # drop(sprite);
+    /// # Ok(()) }
+    /// ```
     pub async fn create_with_config(
         &self,
         name: impl Into<String>,
@@ -181,6 +292,19 @@ impl<R: Runtime> SpritesClient<R> {
 
     /// Creates a sprite from a full request (environment, labels, URL settings,
     /// `wait_for_capacity`, runtime) and returns its details.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::model::CreateSpriteRequest;
+    ///
+    /// let mut request = CreateSpriteRequest::new("ci-runner");
+    /// request.labels = vec!["ci".into()];
+    /// request.environment.insert("RUST_LOG".into(), "debug".into());
+    /// request.wait_for_capacity = true;
+    /// let info = client.create_with(request).await?;
+    /// println!("created {} ({:?})", info.name, info.url);
+    /// # Ok(()) }
+    /// ```
     pub async fn create_with(
         &self,
         request: crate::model::CreateSpriteRequest,
@@ -189,22 +313,65 @@ impl<R: Runtime> SpritesClient<R> {
     }
 
     /// The details of sprite `name`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::Error;
+    ///
+    /// match client.get("my-sprite").await {
+    ///     Ok(info) => println!("{} is {:?}", info.name, info.status),
+    ///     Err(Error::NotFound(_)) => println!("no such sprite"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn get(&self, name: &str) -> Result<SpriteInfo> {
         self.call(&GetSprite::new(name)).await
     }
 
     /// Every sprite, all pages fetched.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// for info in client.list().await? {
+    ///     println!("{:<20} {:?}", info.name, info.status);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn list(&self) -> Result<Vec<SpriteInfo>> {
         self.list_all_with_options(ListOptions::default()).await
     }
 
     /// One page of sprites.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::model::ListOptions;
+    ///
+    /// let options = ListOptions { max_results: Some(10), ..ListOptions::default() };
+    /// let page = client.list_with_options(options).await?;
+    /// println!("{} sprites, more: {}", page.sprites.len(), page.has_more);
+    /// let next = page.next_continuation_token; // for `continuation_token` of the next call
+    /// # drop(next);
+    /// # Ok(()) }
+    /// ```
     pub async fn list_with_options(&self, options: ListOptions) -> Result<ListSpritesResponse> {
         self.call(&ListSprites(options)).await
     }
 
     /// Every sprite matching `options`, all pages fetched (stopping when the server says
     /// `has_more` without a token, or repeats a token).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::model::ListOptions;
+    ///
+    /// let options = ListOptions { prefix: Some("ci-".into()), ..ListOptions::default() };
+    /// for info in client.list_all_with_options(options).await? {
+    ///     client.delete(&info.name).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn list_all_with_options(&self, options: ListOptions) -> Result<Vec<SpriteInfo>> {
         let mut all = Vec::new();
         let mut stream = self.list_stream(options);
@@ -215,22 +382,62 @@ impl<R: Runtime> SpritesClient<R> {
     }
 
     /// A `Stream` of every sprite matching `options`, fetching pages as it goes.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use futures_util::StreamExt;
+    ///
+    /// let mut sprites = client.list_stream(Default::default());
+    /// while let Some(info) = sprites.next().await {
+    ///     println!("{}", info?.name);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn list_stream(&self, options: ListOptions) -> SpriteStream<R> {
         SpriteStream::new(self.clone(), options)
     }
 
     /// Deletes sprite `name`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// match client.delete("scratch").await {
+    ///     Ok(()) => {}
+    ///     Err(e) if e.is_not_found() => {} // already gone
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn delete(&self, name: &str) -> Result<()> {
         self.call(&DeleteSprite::new(name)).await
     }
 
     /// The server's version (`GET /v1/version`).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let version = client.version().await?;
+    /// println!("server {} (api {:?})", version.version, version.api_version);
+    /// # Ok(()) }
+    /// ```
     pub async fn version(&self) -> Result<Version> {
         self.call(&GetVersion).await
     }
 
     /// Exchanges a Fly macaroon for a Sprites token for organization `org_slug`
     /// (`POST /v1/organizations/{org}/tokens`, over HTTP/1.1), against this client's base URL.
+    ///
+    /// ```no_run
+    /// # async fn demo<R: sprites_core::client::Runtime + Default>() -> sprites_core::Result<()> {
+    /// use sprites_core::client::SpritesClient;
+    ///
+    /// let macaroon = std::env::var("FLY_API_TOKEN").unwrap_or_default();
+    /// let bootstrap = SpritesClient::<R>::new("");
+    /// let token = bootstrap.create_token(&macaroon, "my-org", None).await?;
+    /// let client = SpritesClient::<R>::new(token);
+    /// # drop(client);
+    /// # Ok(()) }
+    /// ```
     pub async fn create_token(
         &self,
         fly_macaroon: &str,
@@ -243,6 +450,16 @@ impl<R: Runtime> SpritesClient<R> {
     }
 
     /// Sends a buffered operation, retrying as the retry policy allows, within its timeout.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::ops::GetSprite;
+    ///
+    /// // The same request as `client.get("my-sprite")`.
+    /// let info = client.call(&GetSprite::new("my-sprite")).await?;
+    /// println!("{:?}", info.status);
+    /// # Ok(()) }
+    /// ```
     pub async fn call<O: Operation>(&self, op: &O) -> Result<O::Output> {
         let request = op.request(self.endpoint()?)?;
         let options = HttpOptions {
@@ -274,6 +491,18 @@ impl<R: Runtime> SpritesClient<R> {
 
     /// Starts a streaming operation: sends it and checks the status. Errors before the
     /// stream starts are retried for idempotent operations.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::ops::ServiceLogs;
+    ///
+    /// let op = ServiceLogs { sprite: "my-sprite".into(), service: "web".into(), lines: Some(50), follow: None };
+    /// let mut logs = client.call_stream(&op).await?;
+    /// while let Some(entry) = logs.next().await {
+    ///     println!("{:?}", entry?.data);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn call_stream<O>(&self, op: &O) -> Result<EventStream<R, O::Event>>
     where
         O: StreamOperation,
@@ -426,6 +655,21 @@ fn describe(request: &Request) -> String {
 
 /// Settings for a [`SpritesClient`]: base URL, timeouts per class, user agent, retry policy
 /// and exec keepalive.
+///
+/// ```no_run
+/// # fn demo<R: sprites_core::client::Runtime + Default>() {
+/// use core::time::Duration;
+/// use sprites_core::client::SpritesClientBuilder;
+/// use sprites_core::retry::RetryPolicy;
+///
+/// let client = SpritesClientBuilder::<R>::new("my-token")
+///     .base_url("http://127.0.0.1:8080")
+///     .timeout(Duration::from_secs(10))
+///     .retry(RetryPolicy::never().with_max_attempts(3))
+///     .build();
+/// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
+/// # }
+/// ```
 pub struct SpritesClientBuilder<R> {
     runtime: core::marker::PhantomData<fn() -> R>,
     token: String,
@@ -464,6 +708,13 @@ impl<R> fmt::Debug for SpritesClientBuilder<R> {
 
 impl<R: Runtime> SpritesClientBuilder<R> {
     /// Defaults: the production URL, [`Timeouts::default`], no retries, keepalive 15 s / 45 s.
+    ///
+    /// ```no_run
+    /// # fn demo<R: sprites_core::client::Runtime + Default>() {
+    /// let client = sprites_core::client::SpritesClientBuilder::<R>::new("my-token").build();
+    /// assert_eq!(client.base_url(), "https://api.sprites.dev");
+    /// # }
+    /// ```
     pub fn new(token: impl Into<String>) -> Self {
         SpritesClientBuilder {
             runtime: core::marker::PhantomData,
@@ -477,6 +728,15 @@ impl<R: Runtime> SpritesClientBuilder<R> {
     }
 
     /// The API base URL (`https://api.sprites.dev` by default; a trailing `/` is ignored).
+    ///
+    /// ```no_run
+    /// # fn demo<R: sprites_core::client::Runtime + Default>() {
+    /// let client = sprites_core::client::SpritesClient::<R>::builder("my-token")
+    ///     .base_url("http://localhost:8080/")
+    ///     .build();
+    /// assert_eq!(client.base_url(), "http://localhost:8080");
+    /// # }
+    /// ```
     #[must_use]
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
@@ -484,6 +744,16 @@ impl<R: Runtime> SpritesClientBuilder<R> {
     }
 
     /// The timeout of plain calls (30 s by default); `timeout(d)` of the seed crate.
+    ///
+    /// ```no_run
+    /// # fn demo<R: sprites_core::client::Runtime + Default>() {
+    /// use core::time::Duration;
+    ///
+    /// let client = sprites_core::client::SpritesClient::<R>::builder("my-token")
+    ///     .timeout(Duration::from_secs(5))
+    ///     .build();
+    /// # drop(client); }
+    /// ```
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.default = Some(timeout);
@@ -491,6 +761,18 @@ impl<R: Runtime> SpritesClientBuilder<R> {
     }
 
     /// Every timeout class at once.
+    ///
+    /// ```no_run
+    /// # fn demo<R: sprites_core::client::Runtime + Default>() {
+    /// use core::time::Duration;
+    /// use sprites_core::ops::Timeouts;
+    ///
+    /// let timeouts = Timeouts { create: Some(Duration::from_secs(300)), stream_idle: None, ..Timeouts::default() };
+    /// let client = sprites_core::client::SpritesClient::<R>::builder("my-token")
+    ///     .timeouts(timeouts)
+    ///     .build();
+    /// # drop(client); }
+    /// ```
     #[must_use]
     pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;
@@ -498,6 +780,14 @@ impl<R: Runtime> SpritesClientBuilder<R> {
     }
 
     /// The `User-Agent` (default `sprites-rs/<version>`).
+    ///
+    /// ```no_run
+    /// # fn demo<R: sprites_core::client::Runtime + Default>() {
+    /// let client = sprites_core::client::SpritesClient::<R>::builder("my-token")
+    ///     .user_agent("my-ci/1.4")
+    ///     .build();
+    /// # drop(client); }
+    /// ```
     #[must_use]
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
@@ -505,6 +795,20 @@ impl<R: Runtime> SpritesClientBuilder<R> {
     }
 
     /// The retry policy (default: never retry, like every official SDK).
+    ///
+    /// ```no_run
+    /// # fn demo<R: sprites_core::client::Runtime + Default>() {
+    /// use core::time::Duration;
+    /// use sprites_core::retry::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::never()
+    ///     .with_max_attempts(4)
+    ///     .with_backoff(Duration::from_millis(200), 2.0, Duration::from_secs(5));
+    /// let client = sprites_core::client::SpritesClient::<R>::builder("my-token")
+    ///     .retry(policy)
+    ///     .build();
+    /// # drop(client); }
+    /// ```
     #[must_use]
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
@@ -512,6 +816,18 @@ impl<R: Runtime> SpritesClientBuilder<R> {
     }
 
     /// Exec keepalive (ping interval and idle limit); `None` turns it off.
+    ///
+    /// ```no_run
+    /// # fn demo<R: sprites_core::client::Runtime + Default>() {
+    /// use core::time::Duration;
+    /// use sprites_core::exec::Keepalive;
+    ///
+    /// let keepalive = Keepalive { interval: Duration::from_secs(5), idle_limit: Duration::from_secs(20) };
+    /// let client = sprites_core::client::SpritesClient::<R>::builder("my-token")
+    ///     .keepalive(Some(keepalive))
+    ///     .build();
+    /// # drop(client); }
+    /// ```
     #[must_use]
     pub fn keepalive(mut self, keepalive: Option<Keepalive>) -> Self {
         self.keepalive = keepalive;
@@ -519,6 +835,13 @@ impl<R: Runtime> SpritesClientBuilder<R> {
     }
 
     /// Builds the client on the default runtime.
+    ///
+    /// ```no_run
+    /// # fn demo<R: sprites_core::client::Runtime + Default>() {
+    /// let client = sprites_core::client::SpritesClient::<R>::builder("my-token").build();
+    /// assert_eq!(client.token(), "my-token");
+    /// # }
+    /// ```
     pub fn build(self) -> SpritesClient<R>
     where
         R: Default,
@@ -529,6 +852,14 @@ impl<R: Runtime> SpritesClientBuilder<R> {
     /// Builds the client on `runtime`. An invalid base URL does not fail here (the seed API
     /// is infallible): every request then fails with [`Error::InvalidArgument`] naming the
     /// URL, and nothing is sent. [`SpritesClientBuilder::try_build_with`] reports it at once.
+    ///
+    /// ```no_run
+    /// # fn demo<R: sprites_core::client::Runtime>(runtime: R) {
+    /// use sprites_core::client::SpritesClientBuilder;
+    ///
+    /// let client = SpritesClientBuilder::new("my-token").build_with(runtime);
+    /// # let _: sprites_core::client::SpritesClient<R> = client; }
+    /// ```
     pub fn build_with(self, runtime: R) -> SpritesClient<R> {
         let (base, config_error) = match BaseUrl::parse(&self.base_url) {
             Ok(base) => (base, None),
@@ -559,6 +890,17 @@ impl<R: Runtime> SpritesClientBuilder<R> {
     }
 
     /// Checks the settings and builds the client on `runtime`.
+    ///
+    /// ```no_run
+    /// # fn demo<R: sprites_core::client::Runtime>(runtime: R) {
+    /// use sprites_core::client::SpritesClientBuilder;
+    ///
+    /// let built = SpritesClientBuilder::new("my-token")
+    ///     .base_url("not a url")
+    ///     .try_build_with(runtime);
+    /// assert!(matches!(built, Err(sprites_core::Error::InvalidArgument(_))));
+    /// # }
+    /// ```
     pub fn try_build_with(self, runtime: R) -> Result<SpritesClient<R>> {
         BaseUrl::parse(&self.base_url)?;
         Ok(self.build_with(runtime))

@@ -60,6 +60,15 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// A runtime that can listen on a local TCP port: what [`Sprite::proxy_port`] needs beyond
 /// [`Runtime`]. Implemented by native adapters (not by the wasm one).
+///
+/// ```no_run
+/// use sprites_core::client::{NativeRuntime, ProxySession, Sprite};
+///
+/// // Code that forwards ports is generic over `NativeRuntime` rather than `Runtime`.
+/// async fn forward_db<R: NativeRuntime>(sprite: &Sprite<R>) -> sprites_core::Result<ProxySession<R>> {
+///     sprite.proxy_port(0, 5432).await
+/// }
+/// ```
 pub trait NativeRuntime: Runtime {
     /// A bound TCP listener.
     type Listener: LocalListener;
@@ -116,6 +125,19 @@ pub trait LocalStream: MaybeSend + Unpin + 'static {
 /// println!("connected to {}", socket.target());
 /// # Ok(()) }
 /// ```
+///
+/// ```no_run
+/// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+/// use futures_util::future::poll_fn;
+///
+/// // A Redis PING over the tunnel, with the poll methods (no I/O traits needed).
+/// let mut socket = sprite.proxy_socket("localhost", 6379).await?;
+/// poll_fn(|cx| socket.poll_write_bytes(cx, b"PING\r\n")).await?;
+/// let mut reply = [0u8; 7];
+/// let n = poll_fn(|cx| socket.poll_read_bytes(cx, &mut reply)).await?;
+/// assert_eq!(&reply[..n], b"+PONG\r\n");
+/// # Ok(()) }
+/// ```
 pub struct ProxySocket<R: Runtime> {
     ws: R::WebSocket,
     proxy: ProxyClient,
@@ -141,6 +163,15 @@ impl<R: Runtime> Sprite<R> {
     /// and returns it once the server has connected to the target. The WebSocket upgrade and
     /// the server's reply together must arrive within the client's WebSocket timeout
     /// (30 s by default).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// match sprite.proxy_socket("localhost", 5432).await {
+    ///     Ok(socket) => println!("connected to {}", socket.target()),
+    ///     Err(e) => println!("postgres is not reachable: {e}"),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn proxy_socket(&self, host: &str, port: u16) -> Result<ProxySocket<R>> {
         let target = ProxyTarget::new(host, port)?;
         let client = self.client();
@@ -190,12 +221,34 @@ impl<R: Runtime> ProxySocket<R> {
     }
 
     /// The target as the server reported it (`localhost:8080`).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let socket = sprite.proxy_socket("", 8080).await?;
+    /// assert_eq!(socket.target(), "localhost:8080");
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn target(&self) -> &str {
         &self.target
     }
 
     /// Reads into `buf`; `Ok(0)` is the end of the stream (the tunnel closed).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use futures_util::future::poll_fn;
+    ///
+    /// let mut socket = sprite.proxy_socket("localhost", 7000).await?;
+    /// let mut received = Vec::new();
+    /// let mut buf = [0u8; 4096];
+    /// loop {
+    ///     let n = poll_fn(|cx| socket.poll_read_bytes(cx, &mut buf)).await?;
+    ///     if n == 0 { break; } // the target closed the tunnel
+    ///     received.extend_from_slice(&buf[..n]);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn poll_read_bytes(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
@@ -229,6 +282,19 @@ impl<R: Runtime> ProxySocket<R> {
 
     /// Sends up to 64 KiB of `buf` and returns how much was taken; waits while the
     /// WebSocket's send buffer is full.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use futures_util::future::poll_fn;
+    ///
+    /// let mut socket = sprite.proxy_socket("localhost", 7000).await?;
+    /// let mut data: &[u8] = b"hello over the tunnel\n";
+    /// while !data.is_empty() {
+    ///     let n = poll_fn(|cx| socket.poll_write_bytes(cx, data)).await?;
+    ///     data = &data[n..];
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn poll_write_bytes(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
         ready!(self.poll_send(cx))?;
         if buf.is_empty() {
@@ -246,12 +312,32 @@ impl<R: Runtime> ProxySocket<R> {
     }
 
     /// Sends everything written so far.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use futures_util::future::poll_fn;
+    ///
+    /// let mut socket = sprite.proxy_socket("localhost", 7000).await?;
+    /// poll_fn(|cx| socket.poll_write_bytes(cx, b"ping\n")).await?;
+    /// poll_fn(|cx| socket.poll_flush_bytes(cx)).await?; // everything is on the wire
+    /// # Ok(()) }
+    /// ```
     pub fn poll_flush_bytes(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         ready!(self.poll_send(cx))?;
         Pin::new(&mut self.ws).poll_flush(cx)
     }
 
     /// Closes the tunnel: sends what is buffered, then a normal close.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use futures_util::future::poll_fn;
+    ///
+    /// let mut socket = sprite.proxy_socket("localhost", 7000).await?;
+    /// poll_fn(|cx| socket.poll_write_bytes(cx, b"QUIT\n")).await?;
+    /// poll_fn(|cx| socket.poll_close_bytes(cx)).await?; // closes both directions
+    /// # Ok(()) }
+    /// ```
     pub fn poll_close_bytes(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.proxy.close();
         ready!(self.poll_send(cx))?;
@@ -375,6 +461,18 @@ impl<R: Runtime> futures_io::AsyncWrite for ProxySocket<R> {
 /// [`close`](Self::close) or dropping the session stops the listener and every tunnel it
 /// opened. Tunnels that fail (the sprite refuses, the target is not listening) close their
 /// local connection; the last such error is kept in [`last_error`](Self::last_error).
+///
+/// ```no_run
+/// # async fn demo<R: sprites_core::client::NativeRuntime>(sprite: sprites_core::client::Sprite<R>) -> sprites_core::Result<()> {
+/// let session = sprite.proxy_port(0, 3000).await?;
+/// println!("open http://127.0.0.1:{}/", session.local_port());
+/// // ... use it ...
+/// if let Some(error) = session.last_error() {
+///     eprintln!("a connection failed: {error}");
+/// }
+/// drop(session); // stops the listener and its tunnels
+/// # Ok(()) }
+/// ```
 pub struct ProxySession<R: NativeRuntime> {
     local_addr: SocketAddr,
     remote_port: u16,
@@ -409,24 +507,57 @@ impl<R: NativeRuntime> fmt::Debug for ProxySession<R> {
 impl<R: NativeRuntime> ProxySession<R> {
     /// The local address the listener is bound to (always `Some`; an `Option` for
     /// compatibility with the 0.1 crate).
+    ///
+    /// ```no_run
+    /// # async fn demo<R: sprites_core::client::NativeRuntime>(sprite: sprites_core::client::Sprite<R>) -> sprites_core::Result<()> {
+    /// let session = sprite.proxy_port(0, 80).await?;
+    /// if let Some(addr) = session.local_addr() {
+    ///     assert!(addr.ip().is_loopback());
+    /// }
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn local_addr(&self) -> Option<SocketAddr> {
         Some(self.local_addr)
     }
 
     /// The local port (the bound one when `0` was asked for).
+    ///
+    /// ```no_run
+    /// # async fn demo<R: sprites_core::client::NativeRuntime>(sprite: sprites_core::client::Sprite<R>) -> sprites_core::Result<()> {
+    /// let session = sprite.proxy_port(0, 8080).await?; // 0: any free port
+    /// assert_ne!(session.local_port(), 0);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn local_port(&self) -> u16 {
         self.local_addr.port()
     }
 
     /// The port inside the sprite.
+    ///
+    /// ```no_run
+    /// # async fn demo<R: sprites_core::client::NativeRuntime>(sprite: sprites_core::client::Sprite<R>) -> sprites_core::Result<()> {
+    /// let session = sprite.proxy_port(0, 8080).await?;
+    /// assert_eq!(session.remote_port(), 8080);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn remote_port(&self) -> u16 {
         self.remote_port
     }
 
     /// Stops the listener and every open tunnel. Idempotent.
+    ///
+    /// ```no_run
+    /// # async fn demo<R: sprites_core::client::NativeRuntime>(sprite: sprites_core::client::Sprite<R>) -> sprites_core::Result<()> {
+    /// let session = sprite.proxy_port(15432, 5432).await?;
+    /// session.close();
+    /// session.close(); // idempotent
+    /// session.wait().await;
+    /// assert!(session.is_closed());
+    /// # Ok(()) }
+    /// ```
     pub fn close(&self) {
         if let Ok(mut stop) = self.stop.lock() {
             if let Some(stop) = stop.take() {
@@ -436,17 +567,46 @@ impl<R: NativeRuntime> ProxySession<R> {
     }
 
     /// Whether the listener has stopped.
+    ///
+    /// ```no_run
+    /// # async fn demo<R: sprites_core::client::NativeRuntime>(sprite: sprites_core::client::Sprite<R>) -> sprites_core::Result<()> {
+    /// let session = sprite.proxy_port(0, 8080).await?;
+    /// assert!(!session.is_closed());
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn is_closed(&self) -> bool {
         self.done.peek().is_some()
     }
 
     /// Completes once the listener has stopped (after [`close`](Self::close)).
+    ///
+    /// ```no_run
+    /// # async fn demo<R: sprites_core::client::NativeRuntime>(sprite: sprites_core::client::Sprite<R>) -> sprites_core::Result<()> {
+    /// use std::sync::Arc;
+    ///
+    /// let session = Arc::new(sprite.proxy_port(8080, 8080).await?);
+    /// let stopper = Arc::clone(&session);
+    /// // ... hand `stopper` to whatever decides to stop, which calls `stopper.close()` ...
+    /// # stopper.close();
+    /// session.wait().await;
+    /// # Ok(()) }
+    /// ```
     pub async fn wait(&self) {
         let _ = self.done.clone().await;
     }
 
     /// The error of the most recent tunnel that failed, if any.
+    ///
+    /// ```no_run
+    /// # async fn demo<R: sprites_core::client::NativeRuntime>(sprite: sprites_core::client::Sprite<R>) -> sprites_core::Result<()> {
+    /// let session = sprite.proxy_port(0, 9999).await?;
+    /// // ... a client connected, but nothing listens on 9999 in the sprite ...
+    /// if let Some(error) = session.last_error() {
+    ///     eprintln!("tunnel failed: {error}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn last_error(&self) -> Option<String> {
         self.shared.last_error.lock().ok().and_then(|e| e.clone())
@@ -506,6 +666,17 @@ impl<R: NativeRuntime> Sprite<R> {
 
     /// [`proxy_port`](Self::proxy_port) for each mapping. If one fails, the sessions already
     /// started are stopped and the error is returned.
+    ///
+    /// ```no_run
+    /// # async fn demo<R: sprites_core::client::NativeRuntime>(sprite: sprites_core::client::Sprite<R>) -> sprites_core::Result<()> {
+    /// use sprites_core::model::PortMapping;
+    ///
+    /// let sessions = sprite
+    ///     .proxy_ports(&[PortMapping::new(15432, 5432), PortMapping::new(16379, 6379)])
+    ///     .await?;
+    /// assert_eq!(sessions.len(), 2);
+    /// # Ok(()) }
+    /// ```
     pub async fn proxy_ports(&self, mappings: &[PortMapping]) -> Result<Vec<ProxySession<R>>> {
         let mut sessions = Vec::with_capacity(mappings.len());
         for mapping in mappings {

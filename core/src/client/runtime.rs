@@ -113,6 +113,16 @@ impl<T> WebSocketConnection for T where
 /// Implementations are small: translate [`Request`] to the HTTP client's request, the
 /// WebSocket library's messages to [`WsMessage`], and errors to [`crate::Error`] (a failed
 /// upgrade with an HTTP answer becomes [`crate::response::api_error`] of that answer).
+///
+/// ```no_run
+/// use sprites_core::client::{Runtime, SpritesClient};
+///
+/// // Library code written once, for every runtime adapter.
+/// async fn hostname<R: Runtime>(client: &SpritesClient<R>, sprite: &str) -> sprites_core::Result<String> {
+///     let output = client.sprite(sprite).command("hostname").output().await?;
+///     Ok(output.stdout_str().trim().to_string())
+/// }
+/// ```
 pub trait Runtime: Clone + MaybeSend + MaybeSync + 'static {
     /// The response body type.
     type Body: HttpBody;

@@ -58,12 +58,27 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// The sprite's name.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let sprite = client.sprite("my-sprite");
+    /// assert_eq!(sprite.name(), "my-sprite");
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The client this handle uses.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// // Reach the rest of the API from a handle alone.
+    /// let others = sprite.client().list().await?;
+    /// println!("{} sprites in the organization", others.len());
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn client(&self) -> &SpritesClient<R> {
         &self.client
@@ -72,16 +87,39 @@ impl<R: Runtime> Sprite<R> {
     // --- lifecycle ---------------------------------------------------------------------
 
     /// The sprite's current details.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let info = sprite.info().await?;
+    /// println!("{} is {:?} at {:?}", info.name, info.status, info.url);
+    /// # Ok(()) }
+    /// ```
     pub async fn info(&self) -> Result<SpriteInfo> {
         self.client.get(&self.name).await
     }
 
     /// Deletes the sprite, its disk and its checkpoints. Irreversible.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let sprite = client.create("scratch").await?;
+    /// sprite.command("make").arg("test").status().await?;
+    /// sprite.destroy().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn destroy(&self) -> Result<()> {
         self.client.delete(&self.name).await
     }
 
     /// Upgrades the in-sprite environment to the latest version.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let before = sprite.info().await?.environment_version;
+    /// sprite.upgrade().await?;
+    /// println!("{before:?} -> {:?}", sprite.info().await?.environment_version);
+    /// # Ok(()) }
+    /// ```
     pub async fn upgrade(&self) -> Result<()> {
         self.client
             .call(&UpgradeSprite::new(self.name.clone()))
@@ -89,6 +127,20 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// Changes URL settings and/or labels; fields left `None` stay as they are.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::model::{UpdateSpriteRequest, UrlAuth, UrlSettings};
+    ///
+    /// let update = UpdateSpriteRequest {
+    ///     url_settings: Some(UrlSettings { auth: UrlAuth::Public, ..UrlSettings::default() }),
+    ///     labels: Some(vec!["demo".into()]),
+    ///     ..UpdateSpriteRequest::default()
+    /// };
+    /// let info = sprite.update(update).await?;
+    /// println!("{:?}", info.url);
+    /// # Ok(()) }
+    /// ```
     pub async fn update(&self, update: UpdateSpriteRequest) -> Result<SpriteInfo> {
         let op = UpdateSprite {
             sprite: self.name.clone(),
@@ -98,6 +150,15 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// Sets who may reach the sprite's URL.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::model::{UrlAuth, UrlSettings};
+    ///
+    /// // Anyone with the URL may reach the sprite's port 8080.
+    /// sprite.update_url_settings(UrlSettings { auth: UrlAuth::Public, ..UrlSettings::default() }).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn update_url_settings(&self, settings: UrlSettings) -> Result<()> {
         let update = UpdateSpriteRequest {
             url_settings: Some(settings),
@@ -107,6 +168,13 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// Replaces the sprite's labels.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let info = sprite.set_labels(vec!["team-a".into(), "staging".into()]).await?;
+    /// assert_eq!(info.labels, ["team-a", "staging"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn set_labels(&self, labels: Vec<String>) -> Result<SpriteInfo> {
         let update = UpdateSpriteRequest {
             labels: Some(labels),
@@ -118,21 +186,55 @@ impl<R: Runtime> Sprite<R> {
     // --- exec --------------------------------------------------------------------------
 
     /// A command to run in the sprite, configured like `std::process::Command`.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let output = sprite.command("ls").args(["-la", "/home/sprite"]).output().await?;
+    /// print!("{}", output.stdout_str());
+    /// # Ok(()) }
+    /// ```
     pub fn command(&self, program: &str) -> Command<R> {
         Command::new(self.clone(), program)
     }
 
     /// A command with a TTY (a detachable session): `command(program).tty(true)`.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// // A shell that keeps running after we detach.
+    /// let child = sprite.create_session("bash").tty_size(24, 80).spawn().await?;
+    /// let id = child.session_id().map(String::from);
+    /// child.detach();
+    /// println!("reattach with session {id:?}");
+    /// # Ok(()) }
+    /// ```
     pub fn create_session(&self, program: &str) -> Command<R> {
         self.command(program).tty(true)
     }
 
     /// Attaches to running session `session_id`.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let mut child = sprite.attach_session("1847").spawn().await?;
+    /// if let Some(stdin) = child.stdin() {
+    ///     stdin.write_all(b"echo back again\n").await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn attach_session(&self, session_id: &str) -> AttachCommand<R> {
         AttachCommand::new(self.clone(), session_id)
     }
 
     /// The sprite's running exec sessions.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// for session in sprite.list_sessions().await? {
+    ///     println!("{} {} tty={} active={}", session.id, session.command, session.tty, session.is_active);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn list_sessions(&self) -> Result<Vec<SessionInfo>> {
         self.client
             .call(&ListSessions::new(self.name.clone()))
@@ -141,6 +243,20 @@ impl<R: Runtime> Sprite<R> {
 
     /// Signals session `session_id` (SIGTERM by default) and, within `timeout`, escalates to
     /// SIGKILL; streams what happened. A session that already exited gives an empty stream.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use core::time::Duration;
+    /// use sprites_core::model::{KillEvent, Signal};
+    ///
+    /// let mut events = sprite.kill_session("1847", Some(Signal::SIGTERM), Some(Duration::from_secs(5))).await?;
+    /// while let Some(event) = events.next().await {
+    ///     if let KillEvent::Complete { exit_code } = event? {
+    ///         println!("exited with {exit_code}");
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn kill_session(
         &self,
         session_id: &str,
@@ -159,11 +275,27 @@ impl<R: Runtime> Sprite<R> {
     // --- filesystem --------------------------------------------------------------------
 
     /// The sprite's filesystem; relative paths start at `/`.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let fs = sprite.filesystem();
+    /// let hosts = fs.read_to_string("/etc/hosts").await?;
+    /// assert_eq!(fs.working_dir(), "/");
+    /// # drop(hosts);
+    /// # Ok(()) }
+    /// ```
     pub fn filesystem(&self) -> Filesystem<R> {
         Filesystem::new(self.clone(), None)
     }
 
     /// The sprite's filesystem with relative paths starting at `dir`.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let app = sprite.filesystem_at("/home/sprite/app");
+    /// app.write_file("config.toml", "port = 8080\n").await?; // /home/sprite/app/config.toml
+    /// # Ok(()) }
+    /// ```
     pub fn filesystem_at(&self, dir: &str) -> Filesystem<R> {
         Filesystem::new(self.clone(), Some(String::from(dir)))
     }
@@ -172,6 +304,15 @@ impl<R: Runtime> Sprite<R> {
 
     /// Takes a checkpoint of the sprite's filesystem and returns it once complete. Running
     /// processes are not interrupted. An error line in the progress stream is an `Err`.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let checkpoint = sprite.checkpoint("before migration").await?;
+    /// if sprite.command("./migrate").status().await?.code() != 0 {
+    ///     sprite.restore(&checkpoint.id).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn checkpoint(&self, comment: &str) -> Result<Checkpoint> {
         let mut stream = self.checkpoint_with_progress(comment).await?;
         let mut id = None;
@@ -198,6 +339,18 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// Takes a checkpoint, streaming its progress lines.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let mut progress = sprite.checkpoint_with_progress("nightly").await?;
+    /// while let Some(message) = progress.next().await {
+    ///     let message = message?;
+    ///     if let Some(id) = message.checkpoint_id() {
+    ///         println!("created {id}");
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn checkpoint_with_progress(
         &self,
         comment: &str,
@@ -220,12 +373,30 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// Checkpoints, newest first, `Current` (the live state) on top.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// for checkpoint in sprite.list_checkpoints().await?.iter().filter(|c| !c.is_current()) {
+    ///     println!("{} {:?} {:?}", checkpoint.id, checkpoint.created_at, checkpoint.comment);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn list_checkpoints(&self) -> Result<Vec<Checkpoint>> {
         self.list_checkpoints_with_options(ListCheckpointsOptions::default())
             .await
     }
 
     /// Checkpoints with filters (automatic checkpoints, history).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::model::ListCheckpointsOptions;
+    ///
+    /// let options = ListCheckpointsOptions { include_auto: true, ..ListCheckpointsOptions::default() };
+    /// let automatic = sprite.list_checkpoints_with_options(options).await?;
+    /// println!("{} automatic", automatic.iter().filter(|c| c.is_auto).count());
+    /// # Ok(()) }
+    /// ```
     pub async fn list_checkpoints_with_options(
         &self,
         options: ListCheckpointsOptions,
@@ -238,6 +409,16 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// One checkpoint.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// match sprite.get_checkpoint("v3").await {
+    ///     Ok(checkpoint) => println!("{:?}", checkpoint.comment),
+    ///     Err(e) if e.is_not_found() => println!("no checkpoint v3"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn get_checkpoint(&self, id: &str) -> Result<Checkpoint> {
         self.client
             .call(&GetCheckpoint::new(self.name.clone(), id))
@@ -246,12 +427,30 @@ impl<R: Runtime> Sprite<R> {
 
     /// Restores checkpoint `id`: every process of the sprite ends, the filesystem goes back,
     /// services restart. Returns when the restore is complete; an error line is an `Err`.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let checkpoint = sprite.checkpoint("clean").await?;
+    /// sprite.command("rm").args(["-rf", "/home/sprite/cache"]).status().await?;
+    /// sprite.restore(&checkpoint.id).await?; // the cache is back
+    /// # Ok(()) }
+    /// ```
     pub async fn restore(&self, id: &str) -> Result<()> {
         self.restore_with_progress(id).await?.collect_all().await?;
         Ok(())
     }
 
     /// Restores checkpoint `id`, streaming its progress lines.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// sprite
+    ///     .restore_with_progress("v1")
+    ///     .await?
+    ///     .process_all(|line| println!("{line:?}"))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn restore_with_progress(&self, id: &str) -> Result<EventStream<R, StreamMessage>> {
         self.client
             .call_stream(&RestoreCheckpoint::new(self.name.clone(), id))
@@ -259,6 +458,16 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// Deletes checkpoint `id` (not the one the sprite is on).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// // Keep the five newest checkpoints.
+    /// let old: Vec<_> = sprite.list_checkpoints().await?.into_iter().filter(|c| !c.is_current()).skip(5).collect();
+    /// for checkpoint in old {
+    ///     sprite.delete_checkpoint(&checkpoint.id).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn delete_checkpoint(&self, id: &str) -> Result<()> {
         self.client
             .call(&DeleteCheckpoint::new(self.name.clone(), id))
@@ -268,6 +477,15 @@ impl<R: Runtime> Sprite<R> {
     // --- policy ------------------------------------------------------------------------
 
     /// The network policy (`rules: []` = unrestricted).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let policy = sprite.get_policy().await?;
+    /// for rule in &policy.rules {
+    ///     println!("{:?} {}", rule.action, rule.domain);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn get_policy(&self) -> Result<NetworkPolicy> {
         self.client
             .call(&GetNetworkPolicy::new(self.name.clone()))
@@ -275,6 +493,16 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// Replaces the network policy.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::model::{NetworkPolicy, NetworkPolicyRule, PolicyAction};
+    ///
+    /// let allow = |domain: &str| NetworkPolicyRule { domain: domain.into(), action: PolicyAction::Allow };
+    /// let policy = NetworkPolicy { rules: vec![allow("github.com"), allow("*.npmjs.org")], include: vec![] };
+    /// sprite.set_policy(policy).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn set_policy(&self, policy: NetworkPolicy) -> Result<()> {
         let op = SetNetworkPolicy {
             sprite: self.name.clone(),
@@ -284,12 +512,27 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// The privileges policy as JSON (schema undocumented).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let policy = sprite.privileges_policy().await?;
+    /// println!("{policy:#}");
+    /// # Ok(()) }
+    /// ```
     pub async fn privileges_policy(&self) -> Result<serde_json::Value> {
         self.json_policy(PolicyKind::Privileges, JsonPolicyAction::Get)
             .await
     }
 
     /// Sets the privileges policy.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// // Copy the policy of a template sprite.
+    /// let policy = sprite.client().sprite("template").privileges_policy().await?;
+    /// sprite.set_privileges_policy(policy).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn set_privileges_policy(&self, policy: serde_json::Value) -> Result<()> {
         self.json_policy(PolicyKind::Privileges, JsonPolicyAction::Set(policy))
             .await
@@ -297,6 +540,12 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// Removes the privileges policy (unrestricted).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// sprite.delete_privileges_policy().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn delete_privileges_policy(&self) -> Result<()> {
         self.json_policy(PolicyKind::Privileges, JsonPolicyAction::Delete)
             .await
@@ -304,12 +553,25 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// The resources policy as JSON (e.g. `{"memory":{"limit_mb":4096}}`).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let policy = sprite.resources_policy().await?;
+    /// println!("memory limit: {}", policy["memory"]["limit_mb"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn resources_policy(&self) -> Result<serde_json::Value> {
         self.json_policy(PolicyKind::Resources, JsonPolicyAction::Get)
             .await
     }
 
     /// Sets the resources policy.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// sprite.set_resources_policy(serde_json::json!({ "memory": { "limit_mb": 4096 } })).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn set_resources_policy(&self, policy: serde_json::Value) -> Result<()> {
         self.json_policy(PolicyKind::Resources, JsonPolicyAction::Set(policy))
             .await
@@ -317,6 +579,12 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// Removes the resources policy.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// sprite.delete_resources_policy().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn delete_resources_policy(&self) -> Result<()> {
         self.json_policy(PolicyKind::Resources, JsonPolicyAction::Delete)
             .await
@@ -339,12 +607,28 @@ impl<R: Runtime> Sprite<R> {
     // --- services ----------------------------------------------------------------------
 
     /// Every service with its state.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// for service in sprite.list_services().await? {
+    ///     println!("{} {:?} pid={:?}", service.name, service.status, service.pid);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn list_services(&self) -> Result<Vec<ServiceState>> {
         let services = self.list_service_definitions().await?;
         Ok(services.into_iter().map(Service::into_state).collect())
     }
 
     /// Every service definition with its state, as the API returns them.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// for service in sprite.list_service_definitions().await? {
+    ///     println!("{}: {} {}", service.name, service.cmd, service.args.join(" "));
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn list_service_definitions(&self) -> Result<Vec<Service>> {
         self.client
             .call(&ListServices::new(self.name.clone()))
@@ -352,6 +636,15 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// One service's state (with its definition).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let web = sprite.get_service("web").await?;
+    /// if web.is_failed() {
+    ///     println!("web failed: {:?}", web.error());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn get_service(&self, name: &str) -> Result<ServiceState> {
         let op = GetService {
             sprite: self.name.clone(),
@@ -362,6 +655,16 @@ impl<R: Runtime> Sprite<R> {
 
     /// Creates (or replaces) and starts service `name`, waits for its start-up events to end,
     /// and returns its state. An `error` event is an `Err`.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::model::ServiceRequest;
+    ///
+    /// let request = ServiceRequest::new("python3").args(["-m", "http.server", "8080"]).http_port(8080);
+    /// let state = sprite.create_service("web", request).await?;
+    /// assert!(state.is_running());
+    /// # Ok(()) }
+    /// ```
     pub async fn create_service(
         &self,
         name: &str,
@@ -376,6 +679,20 @@ impl<R: Runtime> Sprite<R> {
 
     /// Creates (or replaces) and starts service `name`, streaming its events for `duration`
     /// (server default 5 s).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use core::time::Duration;
+    /// use sprites_core::model::ServiceRequest;
+    ///
+    /// let request = ServiceRequest::new("node").arg("server.js").dir("/home/sprite/app");
+    /// let mut events = sprite.create_service_stream("api", request, Some(Duration::from_secs(10))).await?;
+    /// while let Some(entry) = events.next().await {
+    ///     let entry = entry?;
+    ///     println!("{:?} {:?}", entry.kind(), entry.data);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn create_service_stream(
         &self,
         name: &str,
@@ -392,6 +709,13 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// Deletes service `name`'s definition (its log file stays).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// sprite.stop_service("web").await?;
+    /// sprite.delete_service("web").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn delete_service(&self, name: &str) -> Result<()> {
         let op = DeleteService {
             sprite: self.name.clone(),
@@ -401,6 +725,13 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// Starts service `name`, waits for its start-up events, and returns its state.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let state = sprite.start_service("web").await?;
+    /// println!("web is {:?} (pid {:?})", state.status, state.pid);
+    /// # Ok(()) }
+    /// ```
     pub async fn start_service(&self, name: &str) -> Result<ServiceState> {
         self.service_stream(name, ServiceAction::Start, None)
             .await?
@@ -410,6 +741,13 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// Stops service `name` and waits until it has stopped.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// sprite.stop_service("web").await?;
+    /// assert!(sprite.get_service("web").await?.is_stopped());
+    /// # Ok(()) }
+    /// ```
     pub async fn stop_service(&self, name: &str) -> Result<()> {
         self.service_stream(name, ServiceAction::Stop, None)
             .await?
@@ -419,6 +757,14 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// Restarts service `name`, waits for its start-up events, and returns its state.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// sprite.filesystem().write_file("/etc/app.conf", "workers = 4\n").await?;
+    /// let state = sprite.restart_service("app").await?;
+    /// println!("restarted {} times", state.restart_count.unwrap_or(0));
+    /// # Ok(()) }
+    /// ```
     pub async fn restart_service(&self, name: &str) -> Result<ServiceState> {
         self.service_stream(name, ServiceAction::Restart, None)
             .await?
@@ -430,6 +776,17 @@ impl<R: Runtime> Sprite<R> {
     /// Starts, stops or restarts service `name`, streaming its events. For start and restart
     /// `duration` is how long to stream; for stop it is how long to wait before the
     /// force-kill.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use core::time::Duration;
+    /// use sprites_core::ops::ServiceAction;
+    ///
+    /// // Give the service 10 s to stop before it is killed, and watch it go.
+    /// let events = sprite.service_stream("web", ServiceAction::Stop, Some(Duration::from_secs(10))).await?;
+    /// events.process_all(|entry| println!("{:?} {:?}", entry.kind(), entry.exit_code)).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn service_stream(
         &self,
         name: &str,
@@ -446,6 +803,15 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// Sends `signal` to service `name`.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use sprites_core::model::Signal;
+    ///
+    /// // Ask nginx to reload its configuration.
+    /// sprite.signal_service("nginx", Signal::SIGHUP).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn signal_service(&self, name: &str, signal: Signal) -> Result<()> {
         let op = SignalService {
             sprite: self.name.clone(),
@@ -456,11 +822,34 @@ impl<R: Runtime> Sprite<R> {
     }
 
     /// Service `name`'s buffered log lines, then new ones for `follow` (none by default).
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let mut logs = sprite.service_logs("web").await?;
+    /// while let Some(entry) = logs.next().await {
+    ///     if let Some(line) = entry?.data {
+    ///         println!("{line}");
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn service_logs(&self, name: &str) -> Result<EventStream<R, ServiceLogEntry>> {
         self.service_logs_with(name, None, None).await
     }
 
     /// Service `name`'s last `lines` log lines, following new output for `follow`.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// use core::time::Duration;
+    ///
+    /// // The last 100 lines, then new ones for a minute (like `tail -n 100 -f`).
+    /// let mut logs = sprite.service_logs_with("web", Some(100), Some(Duration::from_secs(60))).await?;
+    /// while let Some(entry) = logs.next().await {
+    ///     print!("{}", entry?.data.unwrap_or_default());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn service_logs_with(
         &self,
         name: &str,

@@ -22,6 +22,21 @@ use crate::pagination::Pager;
 /// Each item is an event or the error that ended the stream: an `{"type":"error"}` line
 /// ([`crate::Error::Stream`]), a malformed line, a transport failure, or an idle timeout. The stream
 /// ends after the first error. Dropping it closes the connection.
+///
+/// ```no_run
+/// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+/// use sprites_core::model::StreamMessage;
+///
+/// let mut progress = sprite.checkpoint_with_progress("before deploy").await?;
+/// while let Some(message) = progress.next().await {
+///     match message? {
+///         StreamMessage::Info { data, .. } => println!("{}", data.trim()),
+///         StreamMessage::Complete { data, .. } => println!("done: {data}"),
+///         other => println!("{other:?}"),
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 pub struct EventStream<R: Runtime, T> {
     inner: BoxStream<'static, Result<T>>,
     _runtime: core::marker::PhantomData<fn() -> R>,
@@ -104,11 +119,31 @@ impl<R: Runtime, T: DeserializeOwned + MaybeSend + 'static> EventStream<R, T> {
     }
 
     /// The next event; `None` at the end of the stream.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let mut logs = sprite.service_logs("web").await?;
+    /// while let Some(entry) = logs.next().await {
+    ///     match entry {
+    ///         Ok(entry) => println!("{:?}", entry.data),
+    ///         Err(sprites_core::Error::Stream { message }) => eprintln!("server error: {message}"),
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn next(&mut self) -> Option<Result<T>> {
         self.inner.next().await
     }
 
     /// Reads the stream to its end and returns every event, or the first error.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let lines = sprite.restore_with_progress("v2").await?.collect_all().await?;
+    /// assert!(lines.last().is_some_and(|l| l.is_complete()));
+    /// # Ok(()) }
+    /// ```
     pub async fn collect_all(mut self) -> Result<Vec<T>> {
         let mut all = Vec::new();
         while let Some(event) = self.inner.next().await {
@@ -118,6 +153,14 @@ impl<R: Runtime, T: DeserializeOwned + MaybeSend + 'static> EventStream<R, T> {
     }
 
     /// Calls `f` with every event until the stream ends; returns the first error.
+    ///
+    /// ```no_run
+    /// # async fn demo(sprite: sprites_core::client::Sprite<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let mut count = 0;
+    /// sprite.service_logs("worker").await?.process_all(|_| count += 1).await?;
+    /// println!("{count} log lines");
+    /// # Ok(()) }
+    /// ```
     pub async fn process_all<F: FnMut(T)>(mut self, mut f: F) -> Result<()> {
         while let Some(event) = self.inner.next().await {
             f(event?);
@@ -136,6 +179,21 @@ impl<R: Runtime, T> Stream for EventStream<R, T> {
 
 /// A `Stream` of sprites, fetching pages as it is read (see
 /// [`SpritesClient::list_stream`]).
+///
+/// ```no_run
+/// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+/// use futures_util::TryStreamExt;
+/// use sprites_core::model::{ListOptions, SpriteStatus};
+///
+/// let options = ListOptions { prefix: Some("dev-".into()), ..ListOptions::default() };
+/// let running: Vec<_> = client
+///     .list_stream(options)
+///     .try_filter(|info| futures_util::future::ready(info.status == SpriteStatus::Running))
+///     .try_collect()
+///     .await?;
+/// println!("{} running", running.len());
+/// # Ok(()) }
+/// ```
 pub struct SpriteStream<R: Runtime> {
     inner: BoxStream<'static, Result<SpriteInfo>>,
     _runtime: core::marker::PhantomData<fn() -> R>,
