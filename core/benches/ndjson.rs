@@ -131,12 +131,18 @@ fn bench(c: &mut Criterion) {
     group.bench_function("checkpoint_tagged_enum", |b| {
         b.iter(|| decode::<StreamMessage>(&checkpoint))
     });
+    group.bench_function("checkpoint_model_stream_message", |b| {
+        b.iter(|| decode::<sprites_core::model::StreamMessage>(&checkpoint))
+    });
     group.bench_function("checkpoint_value", |b| {
         b.iter(|| decode::<serde_json::Value>(&checkpoint))
     });
     group.throughput(Throughput::Bytes(size(&logs)));
     group.bench_function("service_log_struct", |b| {
         b.iter(|| decode::<LogEvent>(&logs))
+    });
+    group.bench_function("service_log_model_entry", |b| {
+        b.iter(|| decode::<sprites_core::model::ServiceLogEntry>(&logs))
     });
     group.finish();
 }
