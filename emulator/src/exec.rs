@@ -429,17 +429,22 @@ async fn serve_socket(
 /// Handles one client message; false ends the connection.
 async fn handle_client_message(session: &Session, tty: bool, msg: Message) -> bool {
     match msg {
-        Message::Binary(data) => match Framing::for_tty(tty).decode_from_client(&data) {
-            Some(Frame::Stdin(d)) => session.send_input(Input::Data(d)).await,
-            Some(Frame::StdinEof) => session.send_input(Input::Eof).await,
-            _ => true,
-        },
+        // Input for a process that has already ended is dropped; the exit is on its way.
+        Message::Binary(data) => {
+            match Framing::for_tty(tty).decode_from_client(&data) {
+                Some(Frame::Stdin(d)) => session.send_input(Input::Data(d)).await,
+                Some(Frame::StdinEof) => session.send_input(Input::Eof).await,
+                _ => true,
+            };
+            true
+        }
         Message::Text(text) => match ClientMessage::parse(text.as_str()) {
             Ok(Some(ClientMessage::Resize { cols, rows })) => {
                 let (cur_cols, cur_rows) = session.size();
                 let cols = if cols == 0 { cur_cols } else { cols };
                 let rows = if rows == 0 { cur_rows } else { rows };
-                session.send_input(Input::Resize(cols, rows)).await
+                session.send_input(Input::Resize(cols, rows)).await;
+                true
             }
             Ok(Some(ClientMessage::Signal { signal })) => {
                 if let Some(sig) = crate::util::parse_signal(&signal.name()) {
