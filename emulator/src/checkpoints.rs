@@ -258,16 +258,17 @@ pub(crate) async fn restore_into(sprite: &Arc<Sprite>, id: &str) -> std::io::Res
         let trash = sprite
             .dir
             .join(format!("trash-{}-{}", id, fastrand::u64(..)));
+        let old = trash.clone();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             if layer.exists() {
                 std::fs::rename(&layer, &trash)?;
             }
-            let copied = copy_tree(&source, &layer);
-            let _ = std::fs::remove_dir_all(&trash);
-            copied
+            copy_tree(&source, &layer)
         })
         .await
         .unwrap_or_else(|e| Err(std::io::Error::other(e)))?;
+        // The old layer is removed off the critical path.
+        tokio::task::spawn_blocking(move || std::fs::remove_dir_all(old));
         sprite.env.reset_work_dir()?;
         lock(&sprite.meta).current_checkpoint = Some(id.to_string());
         sprite.save()?;

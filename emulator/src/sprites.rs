@@ -299,7 +299,25 @@ pub(crate) fn load_all(st: &Shared) -> std::io::Result<()> {
         }
         let sprite = Arc::new(new_sprite(st, meta));
         let _ = sprite.env.create_dirs();
+        remove_leftovers(&sprite);
         lock(&st.sprites).insert(sprite.name.clone(), sprite);
     }
     Ok(())
+}
+
+/// Removes what an interrupted restore or checkpoint left behind.
+fn remove_leftovers(sprite: &Sprite) {
+    let dirs = [sprite.dir.clone(), sprite.checkpoints_dir()];
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("trash-") || name.ends_with(".partial") {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
 }
