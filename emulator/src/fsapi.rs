@@ -720,7 +720,10 @@ mod tests {
         std::os::unix::fs::symlink("../../../../..", t.path().join("home/sprite/up"))
             .expect("symlink");
         std::os::unix::fs::symlink("up/up", t.path().join("home/sprite/up2")).expect("symlink");
+        // up2 -> up/up: the first `up` climbs to the root, the second is a plain name there.
         let r = resolve(t.path(), None, "/home/sprite/up2/etc/shadow", true).expect("resolve");
+        assert_eq!(r.host, t.path().join("up/etc/shadow"));
+        let r = resolve(t.path(), None, "/home/sprite/up/etc/shadow", true).expect("resolve");
         assert_eq!(r.host, t.path().join("etc/shadow"));
     }
 

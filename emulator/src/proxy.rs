@@ -100,11 +100,7 @@ async fn serve(mut socket: WebSocket) {
     let upstream = async {
         while let Some(Ok(msg)) = stream.next().await {
             match msg {
-                Message::Binary(b) => {
-                    if tcp_write.write_all(&b).await.is_err() {
-                        break;
-                    }
-                }
+                Message::Binary(b) if tcp_write.write_all(&b).await.is_err() => break,
                 Message::Close(_) => break,
                 _ => {}
             }

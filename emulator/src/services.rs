@@ -834,6 +834,15 @@ fn validate_network(policy: &NetworkPolicy) -> Result<(), String> {
     Ok(())
 }
 
+/// Every live pid of the sprite's services (for the port watcher).
+pub(crate) fn pids(sprite: &Sprite) -> Vec<u32> {
+    lock(&sprite.services)
+        .values()
+        .filter_map(|rt| lock(&rt.state).handle.clone())
+        .flat_map(|h| h.pids())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -865,13 +874,4 @@ mod tests {
                 .expect("parse");
         assert!(validate_network(&bad_action).is_err());
     }
-}
-
-/// Every live pid of the sprite's services (for the port watcher).
-pub(crate) fn pids(sprite: &Sprite) -> Vec<u32> {
-    lock(&sprite.services)
-        .values()
-        .filter_map(|rt| lock(&rt.state).handle.clone())
-        .flat_map(|h| h.pids())
-        .collect()
 }
