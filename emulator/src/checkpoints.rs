@@ -94,7 +94,7 @@ pub(crate) async fn take(
     let layer = sprite.env.layer_dir();
     let copy_target = partial.clone();
     let copied = tokio::task::spawn_blocking(move || {
-        let _ = std::fs::remove_dir_all(&copy_target);
+        let _ = crate::util::remove_tree(&copy_target);
         copy_tree(&layer, &copy_target)
     })
     .await
@@ -217,7 +217,7 @@ pub(crate) async fn delete(
         .save()
         .map_err(|e| ApiError::internal(format!("failed to save sprite: {e}")))?;
     let dir = sprite.checkpoints_dir().join(&c.id);
-    let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir)).await;
+    let _ = tokio::task::spawn_blocking(move || crate::util::remove_tree(&dir)).await;
     Ok(crate::sprites::no_content())
 }
 
@@ -268,7 +268,7 @@ pub(crate) async fn restore_into(sprite: &Arc<Sprite>, id: &str) -> std::io::Res
         .await
         .unwrap_or_else(|e| Err(std::io::Error::other(e)))?;
         // The old layer is removed off the critical path.
-        tokio::task::spawn_blocking(move || std::fs::remove_dir_all(old));
+        tokio::task::spawn_blocking(move || crate::util::remove_tree(&old));
         sprite.env.reset_work_dir()?;
         lock(&sprite.meta).current_checkpoint = Some(id.to_string());
         sprite.save()?;

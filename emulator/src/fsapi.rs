@@ -436,7 +436,7 @@ pub(crate) async fn delete(
     if meta.is_dir() {
         if recursive {
             collect_paths(&r.host, &r.virt, &mut deleted);
-            std::fs::remove_dir_all(&r.host).map_err(|e| ApiError::fs(&e, &r.virt))?;
+            crate::util::remove_tree(&r.host).map_err(|e| ApiError::fs(&e, &r.virt))?;
         } else {
             std::fs::remove_dir(&r.host).map_err(|e| match e.raw_os_error() {
                 Some(nix::libc::ENOTEMPTY) => ApiError::fs_code(

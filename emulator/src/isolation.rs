@@ -50,7 +50,7 @@ pub(crate) fn probe_overlay(data_dir: &Path) -> Result<PathBuf, String> {
         }
     }
     let probe = data_dir.join(".probe");
-    let _ = std::fs::remove_dir_all(&probe);
+    let _ = crate::util::remove_tree(&probe);
     let (lower, upper, work, merged) = (
         probe.join("l"),
         probe.join("u"),
@@ -74,7 +74,7 @@ pub(crate) fn probe_overlay(data_dir: &Path) -> Result<PathBuf, String> {
         Some(opts.as_str()),
     );
     let _ = nix::mount::umount2(&merged, nix::mount::MntFlags::MNT_DETACH);
-    let _ = std::fs::remove_dir_all(&probe);
+    let _ = crate::util::remove_tree(&probe);
     res.map_err(|e| format!("overlay mount failed: {e}"))?;
     let test = Cgroup::new(cg.join(format!(
         "sprites-emu-probe-{}-{}",
@@ -173,6 +173,87 @@ impl ProcHandle {
 
 pub(crate) fn to_pid(pid: u32) -> nix::unistd::Pid {
     nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap_or(i32::MAX))
+}
+
+/// Gives the sprite a `/dev` of its own: a tmpfs with the usual character devices, the
+/// host's `/dev/pts` bound in (PTYs are allocated by the emulator) and the usual links. The
+/// host's `/dev` is never exposed, so nothing in a sprite can delete its nodes.
+fn populate_dev(dev: &Path) -> std::io::Result<()> {
+    use nix::mount::{mount, MsFlags};
+    use nix::sys::stat::{makedev, mknod, Mode, SFlag};
+    let err = |what: &str, e: nix::Error| std::io::Error::other(format!("{what}: {e}"));
+    std::fs::create_dir_all(dev)?;
+    mount(
+        Some("tmpfs"),
+        dev,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some("mode=755,size=65536k"),
+    )
+    .map_err(|e| err("mount /dev", e))?;
+    let rw = Mode::from_bits_truncate(0o666);
+    for (name, major, minor) in [
+        ("null", 1, 3),
+        ("zero", 1, 5),
+        ("full", 1, 7),
+        ("random", 1, 8),
+        ("urandom", 1, 9),
+        ("tty", 5, 0),
+    ] {
+        mknod(&dev.join(name), SFlag::S_IFCHR, rw, makedev(major, minor))
+            .map_err(|e| err(name, e))?;
+        std::fs::set_permissions(
+            dev.join(name),
+            std::os::unix::fs::PermissionsExt::from_mode(0o666),
+        )?;
+    }
+    for dir in ["pts", "shm"] {
+        std::fs::create_dir_all(dev.join(dir))?;
+    }
+    std::fs::set_permissions(
+        dev.join("shm"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o1777),
+    )?;
+    mount(
+        Some("/dev/pts"),
+        &dev.join("pts"),
+        None::<&str>,
+        MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .map_err(|e| err("bind /dev/pts", e))?;
+    for (link, target) in [
+        ("ptmx", "pts/ptmx"),
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        std::os::unix::fs::symlink(target, dev.join(link))?;
+    }
+    Ok(())
+}
+
+/// Binds the host's `/sys` read-only (without its submounts, so no cgroup files).
+fn bind_sys(sys: &Path) -> std::io::Result<()> {
+    use nix::mount::{mount, MsFlags};
+    std::fs::create_dir_all(sys)?;
+    mount(
+        Some("/sys"),
+        sys,
+        None::<&str>,
+        MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .map_err(|e| std::io::Error::other(format!("bind /sys: {e}")))?;
+    mount(
+        None::<&str>,
+        sys,
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+        None::<&str>,
+    )
+    .map_err(|e| std::io::Error::other(format!("remount /sys read-only: {e}")))
 }
 
 /// `pid` and all its descendants, from `/proc/*/stat`.
@@ -319,17 +400,11 @@ impl SpriteEnv {
             Some(opts.as_str()),
         )
         .map_err(|e| std::io::Error::other(format!("overlay mount: {e}")))?;
-        for sub in ["dev", "sys"] {
-            let target = merged.join(sub);
-            let _ = std::fs::create_dir_all(&target);
-            nix::mount::mount(
-                Some(Path::new("/").join(sub).as_path()),
-                &target,
-                None::<&str>,
-                nix::mount::MsFlags::MS_BIND | nix::mount::MsFlags::MS_REC,
-                None::<&str>,
-            )
-            .map_err(|e| std::io::Error::other(format!("bind /{sub}: {e}")))?;
+        if let Err(e) =
+            populate_dev(&merged.join("dev")).and_then(|()| bind_sys(&merged.join("sys")))
+        {
+            let _ = nix::mount::umount2(&merged, nix::mount::MntFlags::MNT_DETACH);
+            return Err(e);
         }
         st.mounted = true;
         Ok(())
@@ -498,6 +573,17 @@ impl SpriteEnv {
         }
     }
 
+    /// Last-resort cleanup without awaiting: SIGKILL everything, detach the overlay.
+    pub(crate) fn kill_and_unmount_sync(&self) {
+        if let Some(cg) = &self.cgroup {
+            let _ = std::fs::write(cg.path().join("cgroup.freeze"), "0");
+            cg.kill();
+        }
+        if self.isolation == Isolation::Overlay {
+            let _ = nix::mount::umount2(&self.merged_dir(), nix::mount::MntFlags::MNT_DETACH);
+        }
+    }
+
     /// Removes the sprite's cgroup (after [`SpriteEnv::stop`]).
     pub(crate) fn remove_cgroup(&self) {
         if let Some(cg) = &self.cgroup {
@@ -510,7 +596,7 @@ impl SpriteEnv {
     pub(crate) fn reset_work_dir(&self) -> std::io::Result<()> {
         if self.isolation == Isolation::Overlay {
             let work = self.work_dir();
-            let _ = std::fs::remove_dir_all(&work);
+            let _ = crate::util::remove_tree(&work);
             std::fs::create_dir_all(&work)?;
         }
         Ok(())

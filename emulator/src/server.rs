@@ -253,12 +253,17 @@ pub(crate) async fn start(b: EmulatorBuilder) -> std::io::Result<EmulatorHandle>
     let (data_dir, ephemeral) = match &b.data_dir {
         Some(d) => {
             std::fs::create_dir_all(d)?;
-            (std::fs::canonicalize(d)?, None)
+            (std::fs::canonicalize(d)?, false)
         }
         None => {
+            // Kept (not auto-deleted): removal must wait until every overlay is unmounted.
             let tmp = tempfile::Builder::new().prefix("sprites-emu-").tempdir()?;
-            (tmp.path().to_path_buf(), Some(tmp))
+            (tmp.keep(), true)
         }
+    };
+    let (data_dir, ephemeral) = match &b.data_dir {
+        Some(_) => (data_dir, false),
+        None => (data_dir, ephemeral),
     };
     let probe = match b.isolation {
         IsolationChoice::Plain => Err("plain level requested".to_string()),
@@ -308,6 +313,8 @@ pub(crate) async fn start(b: EmulatorBuilder) -> std::io::Result<EmulatorHandle>
     let watcher = tokio::spawn(crate::ports::watch(shared.clone()));
     let app = router(shared.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task_shared = shared.clone();
+    let cleanup_shared = shared.clone();
     let task = tokio::spawn(async move {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -323,19 +330,32 @@ pub(crate) async fn start(b: EmulatorBuilder) -> std::io::Result<EmulatorHandle>
             }
         }
         watcher.abort();
-        if let Some(root) = &shared.cgroup_root {
-            crate::cgroup::Cgroup::new(root.clone()).remove();
-        }
-        drop(ephemeral);
+        cleanup_sync(&task_shared, ephemeral);
     });
     Ok(EmulatorHandle {
         base_url,
         token,
         isolation,
         data_dir,
+        cleanup: Some(Box::new(move || cleanup_sync(&cleanup_shared, ephemeral))),
         shutdown: Some(tx),
         task: Some(task),
     })
+}
+
+/// Synchronous, idempotent cleanup: kills every process by cgroup, unmounts every sprite,
+/// removes the cgroups and, when ephemeral, the data directory (never crossing a mount).
+pub(crate) fn cleanup_sync(st: &Shared, ephemeral: bool) {
+    let all: Vec<_> = lock(&st.sprites).values().cloned().collect();
+    for sprite in &all {
+        sprite.env.kill_and_unmount_sync();
+    }
+    if let Some(root) = &st.cgroup_root {
+        crate::cgroup::Cgroup::new(root.clone()).remove();
+    }
+    if ephemeral {
+        let _ = crate::util::remove_tree(&st.data_dir);
+    }
 }
 
 /// Ends every process, saves metadata and unmounts every sprite.

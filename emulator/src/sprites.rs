@@ -93,7 +93,7 @@ pub(crate) async fn create(State(st): State<AppState>, body: Bytes) -> ApiResult
     });
     if let Err(e) = prepared {
         lock(&st.sprites).remove(&name);
-        let _ = std::fs::remove_dir_all(&sprite.dir);
+        let _ = crate::util::remove_tree(&sprite.dir);
         return Err(ApiError::internal(format!("failed to create sprite: {e}")));
     }
     Ok(edge_json(StatusCode::CREATED, &info(&st, &sprite)))
@@ -249,7 +249,7 @@ pub(crate) async fn delete(
     sprite.env.remove_cgroup();
     let _ = tokio::task::spawn_blocking({
         let dir = sprite.dir.clone();
-        move || std::fs::remove_dir_all(dir)
+        move || crate::util::remove_tree(&dir)
     })
     .await;
     Ok(no_content())
@@ -316,7 +316,7 @@ fn remove_leftovers(sprite: &Sprite) {
             let name = entry.file_name();
             let name = name.to_string_lossy();
             if name.starts_with("trash-") || name.ends_with(".partial") {
-                let _ = std::fs::remove_dir_all(entry.path());
+                let _ = crate::util::remove_tree(&entry.path());
             }
         }
     }
