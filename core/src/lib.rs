@@ -51,6 +51,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod error;
 pub mod exec;
 pub mod http_exec;

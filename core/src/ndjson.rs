@@ -70,8 +70,10 @@ pub const DEFAULT_MAX_LINE: usize = 1024 * 1024;
 /// body. Output comes out of [`poll_event`](Self::poll_event): after any input, call it until
 /// it returns `None`. See the [module docs](self) for the per-line rules.
 pub struct NdjsonDecoder<T> {
-    /// Received chunks not yet looked at, oldest first.
+    /// Received chunks not yet fully looked at, oldest first.
     chunks: VecDeque<Bytes>,
+    /// How much of the front chunk has been consumed.
+    offset: usize,
     /// The start of a line whose end has not arrived yet; never longer than `max_line`.
     partial: Vec<u8>,
     /// Inside an over-long line (already reported): drop bytes until the next `\n`.
@@ -89,6 +91,7 @@ impl<T: DeserializeOwned> NdjsonDecoder<T> {
     pub fn new() -> Self {
         NdjsonDecoder {
             chunks: VecDeque::new(),
+            offset: 0,
             partial: Vec::new(),
             discarding: false,
             finished: false,
@@ -155,44 +158,52 @@ impl<T: DeserializeOwned> NdjsonDecoder<T> {
     /// [`finish`](Self::finish)) is needed.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Result<T>> {
+        let (max_line, skip_invalid) = (self.max_line, self.skip_invalid);
         loop {
-            let Some(chunk) = self.chunks.front_mut() else {
+            let Some(chunk) = self.chunks.front() else {
                 return self.poll_tail();
             };
-            let Some(newline) = chunk.iter().position(|&b| b == b'\n') else {
-                let chunk = self.chunks.pop_front().unwrap_or_default();
-                if let Some(err) = self.buffer_partial(&chunk) {
-                    return Some(Err(err));
+            let rest = chunk.get(self.offset..).unwrap_or_default();
+            let Some(newline) = find_byte(rest, b'\n') else {
+                let overflow = !self.discarding && self.partial.len() + rest.len() > max_line;
+                if !self.discarding && !overflow {
+                    self.partial.extend_from_slice(rest);
+                }
+                self.chunks.pop_front();
+                self.offset = 0;
+                if overflow {
+                    self.partial = Vec::new();
+                    self.discarding = true;
+                    return Some(Err(too_long(max_line)));
                 }
                 continue;
             };
-            let line = chunk.split_to(newline + 1);
-            if chunk.is_empty() {
-                self.chunks.pop_front();
-            }
-            let line = line.get(..newline).unwrap_or_default();
-            if self.discarding {
+            let line = rest.get(..newline).unwrap_or_default();
+            let result = if self.discarding {
                 self.discarding = false;
-                continue;
-            }
-            if self.partial.is_empty() {
-                if line.len() > self.max_line {
-                    return Some(Err(self.too_long()));
+                None
+            } else if self.partial.is_empty() {
+                if line.len() > max_line {
+                    Some(Err(too_long(max_line)))
+                } else {
+                    decode_line(line, skip_invalid)
                 }
-                if let Some(event) = decode_line(line, self.skip_invalid) {
-                    return Some(event);
-                }
-                continue;
-            }
-            if self.partial.len() + line.len() > self.max_line {
+            } else if self.partial.len() + line.len() > max_line {
                 self.partial.clear();
-                return Some(Err(self.too_long()));
+                Some(Err(too_long(max_line)))
+            } else {
+                self.partial.extend_from_slice(line);
+                let event = decode_line(&self.partial, skip_invalid);
+                self.partial.clear();
+                event
+            };
+            self.offset += newline + 1;
+            if self.offset >= chunk.len() {
+                self.chunks.pop_front();
+                self.offset = 0;
             }
-            self.partial.extend_from_slice(line);
-            let event = decode_line(&self.partial, self.skip_invalid);
-            self.partial.clear();
-            if event.is_some() {
-                return event;
+            if result.is_some() {
+                return result;
             }
         }
     }
@@ -202,27 +213,14 @@ impl<T: DeserializeOwned> NdjsonDecoder<T> {
     /// maximum line length.
     #[must_use]
     pub fn buffered_len(&self) -> usize {
-        self.partial.len() + self.chunks.iter().map(Bytes::len).sum::<usize>()
+        let queued: usize = self.chunks.iter().map(Bytes::len).sum();
+        self.partial.len() + queued - self.offset
     }
 
     /// Whether [`finish`](Self::finish) was called and every event has been drained.
     #[must_use]
     pub fn is_done(&self) -> bool {
         self.finished && self.chunks.is_empty() && self.partial.is_empty()
-    }
-
-    /// Keeps the start of a line whose `\n` is in a later chunk, within the limit.
-    fn buffer_partial(&mut self, chunk: &[u8]) -> Option<Error> {
-        if self.discarding {
-            return None;
-        }
-        if self.partial.len() + chunk.len() > self.max_line {
-            self.partial = Vec::new();
-            self.discarding = true;
-            return Some(self.too_long());
-        }
-        self.partial.extend_from_slice(chunk);
-        None
     }
 
     /// At the end of the queued input: the last, unterminated line once the body has ended.
@@ -236,13 +234,6 @@ impl<T: DeserializeOwned> NdjsonDecoder<T> {
         }
         let line = core::mem::take(&mut self.partial);
         decode_line(&line, self.skip_invalid)
-    }
-
-    fn too_long(&self) -> Error {
-        Error::protocol(alloc::format!(
-            "ndjson line longer than {} bytes",
-            self.max_line
-        ))
     }
 }
 
@@ -265,6 +256,10 @@ impl<T> fmt::Debug for NdjsonDecoder<T> {
     }
 }
 
+fn too_long(max_line: usize) -> Error {
+    Error::protocol(alloc::format!("ndjson line longer than {max_line} bytes"))
+}
+
 /// Decodes one line (without its `\n`); `None` for a line to skip.
 fn decode_line<T: DeserializeOwned>(line: &[u8], skip_invalid: bool) -> Option<Result<T>> {
     let line = line.trim_ascii();
@@ -285,14 +280,58 @@ fn decode_line<T: DeserializeOwned>(line: &[u8], skip_invalid: bool) -> Option<R
     }
 }
 
-/// A cheap filter so that ordinary lines are parsed once: an error line has the word `error`
-/// in it, or spells it with `\u` escapes.
+/// A cheap filter so that ordinary lines are parsed once: the `type` of an error line is the
+/// JSON string `"error"`, written as such or with `\\u` escapes. Servers write `type` first,
+/// so that case is settled without scanning the whole line.
 fn might_be_error_line(line: &[u8]) -> bool {
-    contains(line, b"error") || contains(line, b"\\u")
+    if let Some(rest) = line.strip_prefix(b"{\"type\":\"") {
+        let value = find_byte(rest, b'"').and_then(|end| rest.get(..end));
+        if let Some(value) = value.filter(|v| find_byte(v, b'\\').is_none()) {
+            return value == b"error";
+        }
+    }
+    contains(line, b"\"error\"") || contains(line, b"\\u")
 }
 
+/// Whether `needle` (not empty) occurs in `haystack`.
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let mut from = 0;
+    while let Some(found) = haystack.get(from..).and_then(|h| find_byte(h, first)) {
+        let after = from + found + 1;
+        if haystack.get(after..after + rest.len()) == Some(rest) {
+            return true;
+        }
+        from = after;
+    }
+    false
+}
+
+/// The index of the first `needle` byte, eight bytes at a time.
+fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let pattern = LOW * u64::from(needle);
+    let mut words = haystack.chunks_exact(8);
+    let mut base = 0;
+    for word in &mut words {
+        let Ok(bytes) = <[u8; 8]>::try_from(word) else {
+            break;
+        };
+        let x = u64::from_ne_bytes(bytes) ^ pattern;
+        // Non-zero exactly when some byte of `x` is zero, i.e. some byte equals `needle`.
+        if x.wrapping_sub(LOW) & !x & HIGH != 0 {
+            return word.iter().position(|&b| b == needle).map(|p| base + p);
+        }
+        base += 8;
+    }
+    haystack
+        .get(base..)?
+        .iter()
+        .position(|&b| b == needle)
+        .map(|p| base + p)
 }
 
 /// The message of a `{"type":"error"}` line, or `None` for any other line.
@@ -350,6 +389,17 @@ mod tests {
     }
 
     #[test]
+    fn error_type_after_other_fields_is_still_an_error_line() {
+        let events = NdjsonDecoder::<serde_json::Value>::new().decode_all(
+            b"{\"error\":\"late\",\"type\":\"error\"}\n{\"type\":\"info\",\"error\":\"no\"}",
+        );
+        assert!(matches!(
+            events.as_slice(),
+            [Err(Error::Stream { message }), Ok(_)] if message == "late"
+        ));
+    }
+
+    #[test]
     fn buffered_len_counts_queued_and_partial_bytes() {
         let mut d = NdjsonDecoder::<serde_json::Value>::new();
         d.handle_slice(b"{\"a\":1}\n{\"b\"");
@@ -357,5 +407,29 @@ mod tests {
         assert!(d.poll_event().is_some());
         assert!(d.poll_event().is_none());
         assert_eq!(d.buffered_len(), 4);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn find_byte_matches_a_plain_search(
+            hay in proptest::collection::vec(0u8..4, 0..40),
+            needle in 0u8..4,
+        ) {
+            proptest::prop_assert_eq!(
+                find_byte(&hay, needle),
+                hay.iter().position(|&b| b == needle)
+            );
+        }
+
+        #[test]
+        fn contains_matches_a_plain_search(
+            hay in proptest::collection::vec(0u8..3, 0..40),
+            needle in proptest::collection::vec(0u8..3, 1..4),
+        ) {
+            proptest::prop_assert_eq!(
+                contains(&hay, &needle),
+                hay.windows(needle.len()).any(|w| w == needle.as_slice())
+            );
+        }
     }
 }

@@ -41,9 +41,10 @@ use crate::model::{
     Checkpoint, CheckpointRequest, CreateSpriteRequest, FsChmodRequest, FsChmodResponse,
     FsChownRequest, FsChownResponse, FsCopyRequest, FsCopyResponse, FsDeleteResponse,
     FsListResponse, FsRenameRequest, FsRenameResponse, FsWriteResponse, KillEvent,
-    ListCheckpointsOptions, ListOptions, ListSessionsResponse, ListSpritesResponse, NetworkPolicy,
-    Output, Service, ServiceLogEntry, ServiceRequest, SessionInfo, Signal, SignalServiceRequest,
-    SpriteInfo, StreamMessage, TokenRequest, TokenResponse, UpdateSpriteRequest, Version,
+    ListCheckpointsOptions, ListCheckpointsResponse, ListOptions, ListSessionsResponse,
+    ListSpritesResponse, NetworkPolicy, Output, Service, ServiceLogEntry, ServiceRequest,
+    SessionInfo, Signal, SignalServiceRequest, SpriteInfo, StreamMessage, TokenRequest,
+    TokenResponse, UpdateSpriteRequest, Version,
 };
 use crate::ndjson::NdjsonDecoder;
 use crate::request::{require_name, Endpoint, Method, PathAndQuery, Request};
@@ -268,14 +269,20 @@ impl Operation for CreateToken {
 
     fn request(&self, endpoint: &Endpoint) -> Result<Request> {
         require_name("organization slug", &self.org_slug)?;
-        require_name("fly macaroon", &self.macaroon)?;
+        // Accept the macaroon with or without its `FlyV1 ` scheme; a blank one is a mistake.
+        let macaroon = self.macaroon.trim();
+        let macaroon = match macaroon.strip_prefix("FlyV1") {
+            Some(rest) if rest.is_empty() || rest.starts_with(char::is_whitespace) => {
+                rest.trim_start()
+            }
+            _ => macaroon,
+        };
+        require_name("fly macaroon", macaroon)?;
         let path = PathAndQuery::v1()
             .lit("organizations")
             .seg(&self.org_slug)
             .lit("tokens");
         let mut req = endpoint.http_request(Method::Post, &path);
-        let macaroon = self.macaroon.trim();
-        let macaroon = macaroon.strip_prefix("FlyV1 ").unwrap_or(macaroon);
         req.headers[0].1 = ["FlyV1 ", macaroon].concat();
         let body = TokenRequest {
             description: Some(
@@ -711,8 +718,7 @@ pub struct OpenProxy {
 
 impl WsOperation for OpenProxy {
     fn request(&self, endpoint: &Endpoint) -> Result<Request> {
-        let path = sprite_path(&self.sprite)?.lit("proxy");
-        Ok(endpoint.ws_request(&path))
+        crate::proxy::request(endpoint, &self.sprite)
     }
 }
 
@@ -771,7 +777,9 @@ impl Operation for ListCheckpoints {
     }
 
     fn parse(&self, response: Response) -> Result<Vec<Checkpoint>> {
-        json_answer(&response, &[200], "checkpoint list")
+        // A bare array live; `{"checkpoints": [...]}` accepted too.
+        let list: ListCheckpointsResponse = json_answer(&response, &[200], "checkpoint list")?;
+        Ok(list.checkpoints)
     }
 
     fn is_idempotent(&self) -> bool {
@@ -1404,9 +1412,30 @@ impl Operation for FsDelete {
     }
 }
 
+/// No extra check of a filesystem request body.
+fn no_check<T>(_body: &T) -> Result<()> {
+    Ok(())
+}
+
+/// The chmod mode must be octal text (`"755"`, `"0755"`) of at most `0o7777`, as the
+/// `mode` of [`FsWrite`] is.
+fn check_chmod_mode(body: &FsChmodRequest) -> Result<()> {
+    let mode = body.mode.as_str();
+    let octal = !mode.is_empty() && mode.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    match u32::from_str_radix(mode, 8) {
+        Ok(bits) if octal && bits <= 0o7777 => Ok(()),
+        _ => Err(Error::invalid_argument(alloc::format!(
+            "mode {mode:?} must be octal digits up to 7777"
+        ))),
+    }
+}
+
 /// Declares a filesystem operation with a JSON body and a JSON answer.
 macro_rules! fs_json_op {
-    ($(#[$doc:meta])* $name:ident, $word:literal, $req:ty, $resp:ty, $idem:expr, $path:ident) => {
+    (
+        $(#[$doc:meta])* $name:ident, $word:literal, $req:ty, $resp:ty, $idem:expr, $path:ident,
+        $check:path
+    ) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq)]
         pub struct $name {
@@ -1421,6 +1450,7 @@ macro_rules! fs_json_op {
 
             fn request(&self, endpoint: &Endpoint) -> Result<Request> {
                 require_name("path", &self.body.$path)?;
+                $check(&self.body)?;
                 let path = sprite_path(&self.sprite)?.lit("fs").lit($word);
                 with_json(endpoint.http_request(Method::Post, &path), &self.body)
             }
@@ -1441,19 +1471,20 @@ macro_rules! fs_json_op {
 
 fs_json_op!(
     /// `POST /v1/sprites/{name}/fs/rename` with `{source, dest, workingDir}`.
-    FsRename, "rename", FsRenameRequest, FsRenameResponse, false, source
+    FsRename, "rename", FsRenameRequest, FsRenameResponse, false, source, no_check
 );
 fs_json_op!(
     /// `POST /v1/sprites/{name}/fs/copy` with `{source, dest, workingDir, recursive, …}`.
-    FsCopy, "copy", FsCopyRequest, FsCopyResponse, true, source
+    FsCopy, "copy", FsCopyRequest, FsCopyResponse, true, source, no_check
 );
 fs_json_op!(
-    /// `POST /v1/sprites/{name}/fs/chmod` with `{path, workingDir, mode, recursive}`.
-    FsChmod, "chmod", FsChmodRequest, FsChmodResponse, true, path
+    /// `POST /v1/sprites/{name}/fs/chmod` with `{path, workingDir, mode, recursive}`; `mode`
+    /// must be octal text up to `7777` (else [`Error::InvalidArgument`]).
+    FsChmod, "chmod", FsChmodRequest, FsChmodResponse, true, path, check_chmod_mode
 );
 fs_json_op!(
     /// `POST /v1/sprites/{name}/fs/chown` with `{path, workingDir, uid, gid, recursive}`.
-    FsChown, "chown", FsChownRequest, FsChownResponse, true, path
+    FsChown, "chown", FsChownRequest, FsChownResponse, true, path, no_check
 );
 
 /// `WSS /v1/sprites/{name}/fs/watch`: filesystem change events (vocabulary undocumented).

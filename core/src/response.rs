@@ -1,14 +1,14 @@
 //! Responses as plain values, and the one rule that turns an error answer into an [`Error`].
 
 use alloc::boxed::Box;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use bytes::Bytes;
 use core::time::Duration;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 
 use crate::error::{ApiError, Error, FsError, FsErrorCode, RateLimit, Result};
+use crate::model::ErrorBody;
 
 /// A received response: status, headers and the whole body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -94,22 +94,6 @@ pub fn expect_status(resp: &Response, accepted: &[u16]) -> Result<()> {
     Err(api_error(resp.status, &resp.headers, &resp.body))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ErrorBody {
-    error: Option<String>,
-    message: Option<String>,
-    errors: Option<Vec<serde_json::Value>>,
-    code: Option<String>,
-    path: Option<String>,
-    limit: Option<u64>,
-    window_seconds: Option<u64>,
-    retry_after_seconds: Option<u64>,
-    current_count: Option<u64>,
-    upgrade_available: Option<bool>,
-    upgrade_url: Option<String>,
-}
-
 fn parse_error_body(body: &[u8]) -> Option<ErrorBody> {
     let parsed: serde_json::Value = serde_json::from_slice(body).ok()?;
     if !parsed.is_object() {
@@ -134,15 +118,7 @@ pub fn api_error(status: u16, headers: &[(String, String)], body: &[u8]) -> Erro
     };
     match parsed {
         Some(b) => {
-            err.errors = b
-                .errors
-                .unwrap_or_default()
-                .into_iter()
-                .map(|v| match v {
-                    serde_json::Value::String(s) => s,
-                    other => other.to_string(),
-                })
-                .collect();
+            err.errors = b.errors.unwrap_or_default();
             err.message = b
                 .message
                 .filter(|m| !m.is_empty())

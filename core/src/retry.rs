@@ -128,7 +128,8 @@ impl RetryPolicy {
     }
 
     /// The backoff before retry number `retry` (1 for the first retry), capped, before
-    /// jitter.
+    /// jitter: `initial_delay × multiplier^(retry-1)`, at most `max_delay` (the exponent stops
+    /// growing at 63).
     #[must_use]
     pub fn base_delay(&self, retry: u32) -> Duration {
         let factor = if self.multiplier.is_finite() && self.multiplier > 1.0 {
@@ -137,7 +138,8 @@ impl RetryPolicy {
             1.0
         };
         let mut delay = self.initial_delay.min(self.max_delay);
-        for _ in 1..retry {
+        // Bounded so that a factor barely above 1 cannot make this loop long.
+        for _ in 1..retry.min(64) {
             if delay >= self.max_delay {
                 break;
             }

@@ -269,14 +269,14 @@ pub fn kill_request(
     session_id: &str,
     signal: &Signal,
 ) -> Result<Request> {
-    require_name("sprite name", sprite)?;
-    require_name("session id", session_id)?;
-    let path = exec_path(sprite)
-        .seg(session_id)
-        .lit("kill")
-        .query("signal", &signal.name())
-        .query("timeout", &format_go_duration(Duration::ZERO));
-    Ok(endpoint.http_request(Method::Post, &path))
+    use crate::ops::StreamOperation;
+    crate::ops::KillSession {
+        sprite: String::from(sprite),
+        session_id: String::from(session_id),
+        signal: Some(signal.clone()),
+        timeout: Some(Duration::ZERO),
+    }
+    .request(endpoint)
 }
 
 fn exec_path(sprite: &str) -> PathAndQuery {

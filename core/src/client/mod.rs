@@ -1,0 +1,576 @@
+//! The user-facing async API, written once, generic over a [`Runtime`].
+//!
+//! Runtime adapters fix the runtime and re-export these types: with the `sprites` crate on
+//! tokio, `sprites::SpritesClient` is `SpritesClient<Tokio>`. Every method here turns into
+//! one of the pure operations of [`crate::ops`] or a state machine of [`crate::exec`] /
+//! [`crate::proxy`], sent through the runtime, so behaviour is the same on every runtime.
+//!
+//! ```no_run
+//! # async fn demo<R: sprites_core::client::Runtime + Default>() -> sprites_core::Result<()> {
+//! use sprites_core::client::SpritesClient;
+//!
+//! let client = SpritesClient::<R>::new("my-token");
+//! let sprite = client.create("my-sprite").await?;
+//! let output = sprite.command("uname").arg("-a").output().await?;
+//! println!("{}", output.stdout_str());
+//! sprite.destroy().await?;
+//! # Ok(()) }
+//! ```
+
+mod exec;
+mod fs;
+mod proxy;
+mod runtime;
+mod sprite;
+mod stream;
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use bytes::{Bytes, BytesMut};
+use core::fmt;
+use core::future::Future;
+use core::time::Duration;
+use futures_util::future::{self, Either};
+
+pub use exec::{
+    AttachCommand, Child, ChildStderr, ChildStdin, ChildStdout, Command, PortChange, PortEvents,
+};
+pub use fs::Filesystem;
+pub use proxy::{LocalListener, LocalStream, NativeRuntime, ProxySession, ProxySocket};
+pub use runtime::{
+    BoxFuture, Headers, HttpBody, HttpOptions, HttpResponse, MaybeSend, MaybeSync, Runtime,
+    WebSocketConnection,
+};
+pub use sprite::Sprite;
+pub use stream::{EventStream, SpriteStream};
+
+use crate::error::{Error, Result};
+use crate::exec::Keepalive;
+use crate::model::{
+    ListOptions, ListSpritesResponse, SpriteConfig, SpriteInfo, UrlSettings, Version,
+};
+use crate::ops::{
+    CreateSprite, CreateToken, DeleteSprite, GetSprite, GetVersion, ListSprites, Operation,
+    StreamOperation, StreamStart, TimeoutClass, Timeouts,
+};
+use crate::request::{BaseUrl, Endpoint, Request};
+use crate::response::Response;
+use crate::retry::RetryPolicy;
+
+/// The largest error body read from a failed request; the rest is discarded.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// A Sprites API client: cheap to clone (an `Arc` inside), safe to share between tasks.
+///
+/// Its `Debug` output never shows the token.
+pub struct SpritesClient<R: Runtime> {
+    inner: Arc<Inner<R>>,
+}
+
+struct Inner<R> {
+    runtime: R,
+    endpoint: Endpoint,
+    /// Why the configured base URL was rejected; every request then fails with it.
+    config_error: Option<String>,
+    timeouts: Timeouts,
+    retry: RetryPolicy,
+    keepalive: Option<Keepalive>,
+    sprite_version: std::sync::Mutex<Option<String>>,
+}
+
+impl<R: Runtime> Clone for SpritesClient<R> {
+    fn clone(&self) -> Self {
+        SpritesClient {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<R: Runtime> fmt::Debug for SpritesClient<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpritesClient")
+            .field("base_url", &self.inner.endpoint.base.http())
+            .field("token", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Runtime + Default> SpritesClient<R> {
+    /// A client for the production API (`https://api.sprites.dev`) with `token`.
+    pub fn new(token: impl Into<String>) -> Self {
+        SpritesClientBuilder::new(token).build_with(R::default())
+    }
+
+    /// A client for the API at `base_url` (a trailing `/` is ignored). An invalid URL is
+    /// reported by the first request.
+    pub fn with_base_url(token: impl Into<String>, base_url: impl Into<String>) -> Self {
+        SpritesClientBuilder::new(token)
+            .base_url(base_url)
+            .build_with(R::default())
+    }
+
+    /// A client configured from the environment: `SPRITES_TOKEN` (required) and
+    /// `SPRITES_API_URL` (or its alias `SPRITES_BASE_URL`) for the base URL.
+    pub fn from_env() -> Result<Self> {
+        let token = std::env::var("SPRITES_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Error::invalid_argument("SPRITES_TOKEN is not set"))?;
+        let mut builder = SpritesClientBuilder::<R>::new(token);
+        let url = std::env::var("SPRITES_API_URL")
+            .or_else(|_| std::env::var("SPRITES_BASE_URL"))
+            .ok()
+            .filter(|u| !u.is_empty());
+        if let Some(url) = url {
+            BaseUrl::parse(&url)?;
+            builder = builder.base_url(url);
+        }
+        Ok(builder.build_with(R::default()))
+    }
+}
+
+impl<R: Runtime> SpritesClient<R> {
+    /// A builder for the client's settings.
+    pub fn builder(token: impl Into<String>) -> SpritesClientBuilder<R> {
+        SpritesClientBuilder::new(token)
+    }
+
+    /// A handle on sprite `name`; no request is sent.
+    pub fn sprite(&self, name: impl Into<String>) -> Sprite<R> {
+        Sprite::new(self.clone(), name.into())
+    }
+
+    /// The base URL, without a trailing `/`.
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        self.inner.endpoint.base.http()
+    }
+
+    /// The token.
+    #[must_use]
+    pub fn token(&self) -> &str {
+        self.inner.endpoint.token.expose()
+    }
+
+    /// The runtime.
+    #[must_use]
+    pub fn runtime(&self) -> &R {
+        &self.inner.runtime
+    }
+
+    /// Creates sprite `name` and returns its handle.
+    pub async fn create(&self, name: impl Into<String>) -> Result<Sprite<R>> {
+        let info = self.call(&CreateSprite::new(name)).await?;
+        Ok(self.sprite(info.name))
+    }
+
+    /// Creates sprite `name` with resources and URL settings.
+    pub async fn create_with_config(
+        &self,
+        name: impl Into<String>,
+        config: Option<SpriteConfig>,
+        url_settings: Option<UrlSettings>,
+    ) -> Result<Sprite<R>> {
+        let mut op = CreateSprite::new(name);
+        op.0.config = config;
+        op.0.url_settings = url_settings;
+        let info = self.call(&op).await?;
+        Ok(self.sprite(info.name))
+    }
+
+    /// Creates a sprite from a full request (environment, labels, URL settings,
+    /// `wait_for_capacity`, runtime) and returns its details.
+    pub async fn create_with(
+        &self,
+        request: crate::model::CreateSpriteRequest,
+    ) -> Result<SpriteInfo> {
+        self.call(&CreateSprite(request)).await
+    }
+
+    /// The details of sprite `name`.
+    pub async fn get(&self, name: &str) -> Result<SpriteInfo> {
+        self.call(&GetSprite::new(name)).await
+    }
+
+    /// Every sprite, all pages fetched.
+    pub async fn list(&self) -> Result<Vec<SpriteInfo>> {
+        self.list_all_with_options(ListOptions::default()).await
+    }
+
+    /// One page of sprites.
+    pub async fn list_with_options(&self, options: ListOptions) -> Result<ListSpritesResponse> {
+        self.call(&ListSprites(options)).await
+    }
+
+    /// Every sprite matching `options`, all pages fetched (stopping when the server says
+    /// `has_more` without a token, or repeats a token).
+    pub async fn list_all_with_options(&self, options: ListOptions) -> Result<Vec<SpriteInfo>> {
+        let mut all = Vec::new();
+        let mut stream = self.list_stream(options);
+        while let Some(sprite) = futures_util::StreamExt::next(&mut stream).await {
+            all.push(sprite?);
+        }
+        Ok(all)
+    }
+
+    /// A `Stream` of every sprite matching `options`, fetching pages as it goes.
+    pub fn list_stream(&self, options: ListOptions) -> SpriteStream<R> {
+        SpriteStream::new(self.clone(), options)
+    }
+
+    /// Deletes sprite `name`.
+    pub async fn delete(&self, name: &str) -> Result<()> {
+        self.call(&DeleteSprite::new(name)).await
+    }
+
+    /// The server's version (`GET /v1/version`).
+    pub async fn version(&self) -> Result<Version> {
+        self.call(&GetVersion).await
+    }
+
+    /// Exchanges a Fly macaroon for a Sprites token for organization `org_slug`
+    /// (`POST /v1/organizations/{org}/tokens`, over HTTP/1.1), against this client's base URL.
+    pub async fn create_token(
+        &self,
+        fly_macaroon: &str,
+        org_slug: &str,
+        invite_code: Option<&str>,
+    ) -> Result<String> {
+        let mut op = CreateToken::new(org_slug, fly_macaroon);
+        op.invite_code = invite_code.map(String::from);
+        self.call(&op).await
+    }
+
+    /// Sends a buffered operation, retrying as the retry policy allows, within its timeout.
+    pub async fn call<O: Operation>(&self, op: &O) -> Result<O::Output> {
+        let request = op.request(self.endpoint()?)?;
+        let options = HttpOptions {
+            http1_only: op.requires_http1(),
+        };
+        let timeout = self.inner.timeouts.for_class(op.timeout_class());
+        let mut backoff = self.inner.retry.backoff(self.inner.runtime.random_seed());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self
+                .with_timeout(
+                    timeout,
+                    describe(&request),
+                    self.fetch(request.clone(), options),
+                )
+                .await
+                .and_then(|resp| op.parse(resp));
+            let err = match result {
+                Ok(out) => return Ok(out),
+                Err(err) => err,
+            };
+            match backoff.next_delay(attempt, &err, op.is_idempotent()) {
+                Some(delay) => self.inner.runtime.sleep(delay).await,
+                None => return Err(err),
+            }
+        }
+    }
+
+    /// Starts a streaming operation: sends it and checks the status. Errors before the
+    /// stream starts are retried for idempotent operations.
+    pub async fn call_stream<O>(&self, op: &O) -> Result<EventStream<R, O::Event>>
+    where
+        O: StreamOperation,
+        O::Event: MaybeSend + 'static,
+    {
+        let request = op.request(self.endpoint()?)?;
+        let head_timeout = self.inner.timeouts.for_class(TimeoutClass::Default);
+        let mut backoff = self.inner.retry.backoff(self.inner.runtime.random_seed());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let what = describe(&request);
+            let sent = self
+                .inner
+                .runtime
+                .http(request.clone(), HttpOptions::default());
+            let result: Result<core::convert::Infallible> =
+                match self.with_timeout(head_timeout, what.clone(), sent).await {
+                    Ok(head) => match op.start(head.status) {
+                        StreamStart::Events => {
+                            let idle = self.inner.timeouts.for_class(op.timeout_class());
+                            return Ok(EventStream::new(
+                                self.clone(),
+                                head.body,
+                                op.decoder(),
+                                idle,
+                                what,
+                            ));
+                        }
+                        StreamStart::Empty => return Ok(EventStream::empty(self.clone(), what)),
+                        StreamStart::Error => {
+                            let resp = self.collect(head, MAX_ERROR_BODY).await?;
+                            Err(op.error(resp))
+                        }
+                    },
+                    Err(e) => Err(e),
+                };
+            let err = match result {
+                Ok(never) => match never {},
+                Err(err) => err,
+            };
+            match backoff.next_delay(attempt, &err, op.is_idempotent()) {
+                Some(delay) => self.inner.runtime.sleep(delay).await,
+                None => return Err(err),
+            }
+        }
+    }
+
+    /// Sends `request` and reads the whole body.
+    async fn fetch(&self, request: Request, options: HttpOptions) -> Result<Response> {
+        let head = self.inner.runtime.http(request, options).await?;
+        self.remember_version(&head.headers);
+        self.collect(head, usize::MAX).await
+    }
+
+    /// Reads a body into a [`Response`], keeping at most `max` bytes.
+    async fn collect(&self, head: HttpResponse<R::Body>, max: usize) -> Result<Response> {
+        let HttpResponse {
+            status,
+            headers,
+            mut body,
+        } = head;
+        let mut buf = BytesMut::new();
+        let mut single: Option<Bytes> = None;
+        while let Some(chunk) = body.next_chunk().await {
+            let chunk = chunk?;
+            if buf.len() + single.as_ref().map_or(0, Bytes::len) >= max {
+                continue;
+            }
+            // Keep a single chunk as it is (no copy); merge only when there are several.
+            match single.take() {
+                None if buf.is_empty() => single = Some(chunk),
+                first => {
+                    if let Some(first) = first {
+                        buf.extend_from_slice(&first);
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+            }
+        }
+        let body = match single {
+            Some(b) => b,
+            None => buf.freeze(),
+        };
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// Runs `fut` with a deadline, failing with [`Error::Timeout`] naming `what`.
+    async fn with_timeout<T>(
+        &self,
+        timeout: Option<Duration>,
+        what: String,
+        fut: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let Some(limit) = timeout else {
+            return fut.await;
+        };
+        let fut = core::pin::pin!(fut);
+        let sleep = core::pin::pin!(self.inner.runtime.sleep(limit));
+        match future::select(fut, sleep).await {
+            Either::Left((result, _)) => result,
+            Either::Right(((), _)) => Err(Error::Timeout(alloc::format!(
+                "{what} took longer than {}",
+                crate::time::format_go_duration(limit)
+            ))),
+        }
+    }
+
+    fn remember_version(&self, headers: &[(String, String)]) {
+        if let Some(v) = crate::response::header(headers, "sprite-version") {
+            if let Ok(mut slot) = self.inner.sprite_version.lock() {
+                *slot = Some(String::from(v));
+            }
+        }
+    }
+
+    fn last_sprite_version(&self) -> Option<String> {
+        self.inner
+            .sprite_version
+            .lock()
+            .ok()
+            .and_then(|v| v.clone())
+    }
+
+    fn endpoint(&self) -> Result<&Endpoint> {
+        match &self.inner.config_error {
+            Some(message) => Err(Error::invalid_argument(message.clone())),
+            None => Ok(&self.inner.endpoint),
+        }
+    }
+
+    fn keepalive(&self) -> Option<Keepalive> {
+        self.inner.keepalive
+    }
+
+    fn timeouts(&self) -> &Timeouts {
+        &self.inner.timeouts
+    }
+}
+
+/// `GET https://host/v1/sprites/x` (no query), for error messages.
+fn describe(request: &Request) -> String {
+    let url = request.url.split('?').next().unwrap_or_default();
+    alloc::format!("{} {url}", request.method)
+}
+
+/// Settings for a [`SpritesClient`]: base URL, timeouts per class, user agent, retry policy
+/// and exec keepalive.
+pub struct SpritesClientBuilder<R> {
+    runtime: core::marker::PhantomData<fn() -> R>,
+    token: String,
+    base_url: String,
+    user_agent: Option<String>,
+    timeouts: Timeouts,
+    retry: RetryPolicy,
+    keepalive: Option<Keepalive>,
+}
+
+impl<R> Clone for SpritesClientBuilder<R> {
+    fn clone(&self) -> Self {
+        SpritesClientBuilder {
+            runtime: core::marker::PhantomData,
+            token: self.token.clone(),
+            base_url: self.base_url.clone(),
+            user_agent: self.user_agent.clone(),
+            timeouts: self.timeouts,
+            retry: self.retry.clone(),
+            keepalive: self.keepalive,
+        }
+    }
+}
+
+impl<R> fmt::Debug for SpritesClientBuilder<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpritesClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("token", &"<redacted>")
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .field("keepalive", &self.keepalive)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Runtime> SpritesClientBuilder<R> {
+    /// Defaults: the production URL, [`Timeouts::default`], no retries, keepalive 15 s / 45 s.
+    pub fn new(token: impl Into<String>) -> Self {
+        SpritesClientBuilder {
+            runtime: core::marker::PhantomData,
+            token: token.into(),
+            base_url: String::from(BaseUrl::DEFAULT),
+            user_agent: None,
+            timeouts: Timeouts::default(),
+            retry: RetryPolicy::never(),
+            keepalive: Some(Keepalive::default()),
+        }
+    }
+
+    /// The API base URL (`https://api.sprites.dev` by default; a trailing `/` is ignored).
+    #[must_use]
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The timeout of plain calls (30 s by default); `timeout(d)` of the seed crate.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.default = Some(timeout);
+        self
+    }
+
+    /// Every timeout class at once.
+    #[must_use]
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The `User-Agent` (default `sprites-rs/<version>`).
+    #[must_use]
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// The retry policy (default: never retry, like every official SDK).
+    #[must_use]
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Exec keepalive (ping interval and idle limit); `None` turns it off.
+    #[must_use]
+    pub fn keepalive(mut self, keepalive: Option<Keepalive>) -> Self {
+        self.keepalive = keepalive;
+        self
+    }
+
+    /// Builds the client on the default runtime.
+    pub fn build(self) -> SpritesClient<R>
+    where
+        R: Default,
+    {
+        self.build_with(R::default())
+    }
+
+    /// Builds the client on `runtime`. An invalid base URL does not fail here (the seed API
+    /// is infallible): every request then fails with [`Error::InvalidArgument`] naming the
+    /// URL, and nothing is sent. [`SpritesClientBuilder::try_build_with`] reports it at once.
+    pub fn build_with(self, runtime: R) -> SpritesClient<R> {
+        let (base, config_error) = match BaseUrl::parse(&self.base_url) {
+            Ok(base) => (base, None),
+            Err(e) => (
+                unreachable_base(),
+                Some(alloc::string::ToString::to_string(&e)),
+            ),
+        };
+        let mut endpoint = Endpoint {
+            base,
+            token: crate::request::Token::new(self.token),
+            user_agent: crate::request::default_user_agent(),
+        };
+        if let Some(ua) = self.user_agent {
+            endpoint.user_agent = ua;
+        }
+        SpritesClient {
+            inner: Arc::new(Inner {
+                runtime,
+                endpoint,
+                config_error,
+                timeouts: self.timeouts,
+                retry: self.retry,
+                keepalive: self.keepalive,
+                sprite_version: std::sync::Mutex::new(None),
+            }),
+        }
+    }
+
+    /// Checks the settings and builds the client on `runtime`.
+    pub fn try_build_with(self, runtime: R) -> Result<SpritesClient<R>> {
+        BaseUrl::parse(&self.base_url)?;
+        Ok(self.build_with(runtime))
+    }
+}
+
+/// A placeholder for a base URL that did not parse; never used to send anything (every
+/// request fails first with the parse error). `.invalid` is reserved by RFC 6761.
+fn unreachable_base() -> BaseUrl {
+    match BaseUrl::parse("http://base-url-rejected.invalid") {
+        Ok(base) => base,
+        // The literal above is a valid base URL.
+        Err(_) => unreachable!("the placeholder base URL parses"),
+    }
+}
