@@ -301,7 +301,10 @@ fn upgrade(
 ) -> Response {
     let guard_session = session.clone();
     let sub_id = sub.id;
-    let ws = ws.max_message_size(4 << 20).max_frame_size(4 << 20);
+    let ws = ws
+        .max_message_size(4 << 20)
+        .max_frame_size(4 << 20)
+        .protocols([crate::server::WS_PROTOCOL]);
     let ws = ws.on_failed_upgrade(move |_| guard_session.unsubscribe(sub_id));
     let mut resp = ws
         .on_upgrade(move |socket| serve_socket(socket, sprite, session, sub, is_owner))

@@ -27,6 +27,7 @@ pub(crate) async fn proxy(
     let ws = ws.map_err(|_| ApiError::bad_request("the proxy route needs a WebSocket upgrade"))?;
     Ok(ws
         .max_message_size(4 << 20)
+        .protocols([crate::server::WS_PROTOCOL])
         .on_upgrade(move |socket| async move {
             serve(socket).await;
             sprite.touch();

@@ -160,11 +160,20 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.limits.max_json_body))
         .layer(middleware::map_response(json_rejections))
         .layer(middleware::from_fn_with_state(state.clone(), auth))
+        .layer(middleware::from_fn(cors))
         .with_state(state)
 }
 
-async fn auth(State(st): State<AppState>, req: Request, next: Next) -> Response {
-    let presented = req
+/// The WebSocket sub-protocol a browser offers (with [`TOKEN_PROTOCOL_PREFIX`]) when it
+/// cannot send an `Authorization` header; the server selects it in the 101 response.
+pub(crate) const WS_PROTOCOL: &str = "sprites";
+
+/// Prefix of the sub-protocol that carries the token, base64url-encoded without padding:
+/// `Sec-WebSocket-Protocol: sprites, sprites.bearer.<base64url(token)>`.
+pub(crate) const TOKEN_PROTOCOL_PREFIX: &str = "sprites.bearer.";
+
+fn presented_token(req: &Request) -> Vec<u8> {
+    let from_header = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -172,15 +181,69 @@ async fn auth(State(st): State<AppState>, req: Request, next: Next) -> Response 
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
-        .map(str::trim)
-        .unwrap_or("");
-    if !crate::util::constant_time_eq(presented.as_bytes(), st.token.as_bytes()) {
+        .map(str::trim);
+    if let Some(token) = from_header {
+        return token.as_bytes().to_vec();
+    }
+    req.headers()
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|p| p.trim().strip_prefix(TOKEN_PROTOCOL_PREFIX))
+        .and_then(crate::util::base64url_decode)
+        .unwrap_or_default()
+}
+
+async fn auth(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() == axum::http::Method::OPTIONS {
+        return cors_preflight();
+    }
+    let presented = presented_token(&req);
+    if !crate::util::constant_time_eq(&presented, st.token.as_bytes()) {
         return edge_json(
             StatusCode::UNAUTHORIZED,
             &json!({"error": "authentication failed"}),
         );
     }
     next.run(req).await
+}
+
+/// Answers a CORS preflight: any origin, the API's methods and headers (browsers send no
+/// credentials with a preflight, so it needs no token).
+fn cors_preflight() -> Response {
+    let mut resp = Response::new(axum::body::Body::empty());
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    let h = resp.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, HEAD, POST, PUT, DELETE, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("authorization, content-type"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    resp
+}
+
+/// Lets browsers read every response (the API authenticates with a bearer token, never
+/// with cookies).
+async fn cors(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("sprite-version, x-sprite-capabilities"),
+    );
+    resp
 }
 
 async fn sprite_version(req: Request, next: Next) -> Response {

@@ -615,26 +615,35 @@ pub(crate) async fn stop(
             let rt = rt.clone();
             async move { halt(&rt, timeout).await }
         });
-        let deadline = tokio::time::Instant::now() + timeout + Duration::from_secs(10);
-        loop {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Ok(ev)) => {
-                    let stopped = ev.kind() == ServiceLogKind::Stopped;
-                    tx.line(&ev).await;
-                    if stopped {
-                        break;
-                    }
-                }
-                Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
-                _ => break,
-            }
-        }
+        pass_until_stopped(&tx, &mut rx, timeout + Duration::from_secs(10)).await;
         let _ = halting.await;
         let mut done = entry(ServiceLogKind::Complete);
         done.log_files = log_files(&rt.name);
         tx.line(&done).await;
     });
     Ok(resp)
+}
+
+/// Forwards events until (and including) `stopped`, for at most `limit`.
+async fn pass_until_stopped(
+    tx: &NdjsonTx,
+    rx: &mut broadcast::Receiver<ServiceLogEntry>,
+    limit: Duration,
+) {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Ok(ev)) => {
+                let stopped = ev.kind() == ServiceLogKind::Stopped;
+                tx.line(&ev).await;
+                if stopped {
+                    return;
+                }
+            }
+            Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+            _ => return,
+        }
+    }
 }
 
 /// `POST …/services/{svc}/restart?duration=`: stop if running, then start; NDJSON.
@@ -651,8 +660,14 @@ pub(crate) async fn restart(
     let rx = rt.events.subscribe();
     let (tx, resp) = crate::util::ndjson_response();
     tokio::spawn(async move {
+        let mut rx = rx;
         if *rt.wanted.borrow() {
-            halt(&rt, Duration::from_secs(10)).await;
+            let halting = tokio::spawn({
+                let rt = rt.clone();
+                async move { halt(&rt, Duration::from_secs(10)).await }
+            });
+            pass_until_stopped(&tx, &mut rx, Duration::from_secs(20)).await;
+            let _ = halting.await;
         }
         launch(&sprite, &svc);
         forward(tx, rx, duration, svc, true).await;

@@ -198,6 +198,30 @@ pub(crate) fn parse_signal(name: &str) -> Option<nix::sys::signal::Signal> {
     upper.parse().ok()
 }
 
+/// Decodes base64url (RFC 4648 §5), with or without padding.
+pub(crate) fn base64url_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in s.trim_end_matches('=').bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((acc >> bits) & 0xff).ok()?);
+        }
+    }
+    Some(out)
+}
+
 /// Removes a directory tree without ever crossing into another filesystem: a directory on
 /// a different device (a mount point, such as a sprite's overlay or its bound `/dev`) is left
 /// alone, so a forgotten mount can never lead to deleting the host's files.
@@ -273,6 +297,16 @@ mod tests {
         remove_tree(&root).expect("remove");
         assert!(!root.exists());
         assert!(std::path::Path::new("/etc").exists());
+    }
+
+    #[test]
+    fn base64url_decodes() {
+        assert_eq!(
+            base64url_decode("b3JnL3h4eC95eXk").as_deref(),
+            Some(&b"org/xxx/yyy"[..])
+        );
+        assert_eq!(base64url_decode("Pz8-").as_deref(), Some(&b"??>"[..]));
+        assert_eq!(base64url_decode("a+b"), None);
     }
 
     #[test]

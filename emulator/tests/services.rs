@@ -299,3 +299,54 @@ async fn network_policy_is_stored_and_validated(level: IsolationChoice) {
     assert_eq!(status, 400);
     env.emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn logs_replay_buffered_lines_then_complete() {
+    let env = start(IsolationChoice::Plain).await;
+    env.create_sprite("s").await;
+    put_service(
+        &env,
+        "web",
+        json!({"cmd": "sh", "args": ["-c", "echo one; echo two; echo three >&2; sleep 30"]}),
+        "500ms",
+    )
+    .await;
+    let (status, lines) = env
+        .ndjson(Method::GET, "/v1/sprites/s/services/web/logs?lines=2")
+        .await;
+    assert_eq!(status, 200);
+    let data: Vec<&str> = lines.iter().filter_map(|l| l["data"].as_str()).collect();
+    assert_eq!(data.len(), 2, "{lines:?}");
+    assert!(data.contains(&"three\n"), "{lines:?}");
+    assert_eq!(lines.last().expect("l")["type"], "complete");
+    env.emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn restart_stops_then_starts_again() {
+    let env = start(IsolationChoice::Plain).await;
+    env.create_sprite("s").await;
+    put_service(&env, "web", json!({"cmd": "sleep", "args": ["30"]}), "0s").await;
+    let (_, before) = env
+        .json(Method::GET, "/v1/sprites/s/services/web", None)
+        .await;
+    let (status, lines) = env
+        .ndjson(
+            Method::POST,
+            "/v1/sprites/s/services/web/restart?duration=200ms",
+        )
+        .await;
+    assert_eq!(status, 200);
+    let t = types(&lines);
+    let pos = |k: &str| t.iter().position(|x| x == k);
+    assert!(
+        pos("stopping") < pos("stopped") && pos("stopped") < pos("started"),
+        "{t:?}"
+    );
+    let (_, after) = env
+        .json(Method::GET, "/v1/sprites/s/services/web", None)
+        .await;
+    assert_eq!(after["state"]["status"], "running");
+    assert_ne!(before["state"]["pid"], after["state"]["pid"]);
+    env.emu.shutdown().await;
+}
