@@ -90,7 +90,10 @@ pub(crate) async fn take(
     let dir = sprite.checkpoints_dir();
     let partial = dir.join(format!("{id}.partial"));
     let done = dir.join(&id);
-    sprite.env.set_frozen(true).await?;
+    if let Err(e) = sprite.env.set_frozen(true).await {
+        let _ = sprite.env.set_frozen(false).await;
+        return Err(e);
+    }
     let layer = sprite.env.layer_dir();
     let copy_target = partial.clone();
     let copied = tokio::task::spawn_blocking(move || {

@@ -29,6 +29,8 @@
 //! # }
 //! ```
 
+#![deny(missing_docs)]
+
 mod cgroup;
 mod checkpoints;
 mod error;
