@@ -40,9 +40,7 @@ pub(crate) async fn exec_root(
         return attach(&st, &sprite, id, ws);
     }
     let opts = spawn_options(&st, &query)?;
-    let (session, sub) = Session::spawn(&sprite, opts)
-        .await
-        .map_err(|e| ApiError::bad_request(format!("failed to start command: {e}")))?;
+    let (session, sub) = spawn_or_report(&sprite, opts).await?;
     Ok(upgrade(ws, sprite, session, sub, true))
 }
 
@@ -155,9 +153,7 @@ pub(crate) async fn exec_post(
     }
     opts.stdin = query.bool("stdin")?.unwrap_or(!body.is_empty());
     opts.max_run_after_disconnect = Some(st.limits.non_tty_disconnect);
-    let (session, mut sub) = Session::spawn(&sprite, opts)
-        .await
-        .map_err(|e| ApiError::bad_request(format!("failed to start command: {e}")))?;
+    let (session, mut sub) = spawn_or_report(&sprite, opts).await?;
     if !body.is_empty() {
         session.send_input(Input::Data(body)).await;
     }
@@ -188,6 +184,68 @@ pub(crate) async fn exec_post(
         HeaderValue::from_static(http_exec::CONTENT_TYPE),
     );
     Ok(resp)
+}
+
+/// Spawns a session. A command or directory that does not exist still gets a session that
+/// reports it on stderr and exits 127 (or 125 for the directory), as a shell (and the overlay
+/// level, through `env`) would, so that both levels behave alike.
+async fn spawn_or_report(
+    sprite: &Arc<Sprite>,
+    opts: SpawnOptions,
+) -> ApiResult<(Arc<Session>, Subscription)> {
+    let program = opts.spec.program.clone();
+    let dir = opts.spec.dir.clone();
+    let fallback = SpawnOptions {
+        spec: ExecSpec {
+            program: "/bin/sh".into(),
+            args: Vec::new(),
+            env: None,
+            extra_env: Vec::new(),
+            dir: None,
+            tty: opts.spec.tty,
+        },
+        stdin: false,
+        cols: opts.cols,
+        rows: opts.rows,
+        max_run_after_disconnect: opts.max_run_after_disconnect,
+        queue: opts.queue,
+        scrollback: opts.scrollback,
+    };
+    match Session::spawn(sprite, opts).await {
+        Ok(v) => Ok(v),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+            ) =>
+        {
+            let denied = e.kind() == std::io::ErrorKind::PermissionDenied;
+            let (text, code) = match &dir {
+                Some(d) if !denied && !sprite_dir_exists(sprite, d) => (
+                    format!("cannot change directory to '{d}': No such file or directory"),
+                    125,
+                ),
+                _ if denied => (format!("{program}: Permission denied"), 126),
+                _ => (format!("{program}: command not found"), 127),
+            };
+            let mut fallback = fallback;
+            fallback.spec.args = vec![
+                "-c".into(),
+                format!("printf '%s\\n' \"$0\" >&2; exit {code}"),
+                text,
+            ];
+            Session::spawn(sprite, fallback)
+                .await
+                .map_err(|e| ApiError::internal(format!("failed to start command: {e}")))
+        }
+        Err(e) => Err(ApiError::bad_request(format!(
+            "failed to start command: {e}"
+        ))),
+    }
+}
+
+fn sprite_dir_exists(sprite: &Sprite, dir: &str) -> bool {
+    sprite.env.host_dir(dir).is_dir()
 }
 
 fn exit_byte(code: i32) -> u8 {

@@ -532,6 +532,14 @@ impl SpriteEnv {
         env
     }
 
+    /// Where an exec's working directory is on the host.
+    pub(crate) fn host_dir(&self, dir: &str) -> PathBuf {
+        match self.isolation {
+            Isolation::Plain => self.plain_dir(Some(dir)),
+            Isolation::Overlay => self.merged_dir().join(dir.trim_start_matches('/')),
+        }
+    }
+
     /// Plain level: `/home/sprite…` maps into the sprite's directory; other paths are the
     /// host's.
     fn plain_dir(&self, dir: Option<&str>) -> PathBuf {

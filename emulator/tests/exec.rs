@@ -21,6 +21,7 @@ both_levels!(
     head_exec_reports_sprite_version,
     unknown_sprite_is_404_before_upgrade,
     late_stdin_after_exit_keeps_the_socket,
+    missing_command_exits_127,
 );
 
 async fn frames_arrive_in_spec_order(level: IsolationChoice) {
@@ -266,5 +267,19 @@ async fn late_stdin_after_exit_keeps_the_socket(level: IsolationChoice) {
         let run = collect(&mut ws).await;
         assert_eq!(run.events.last(), Some(&Ev::Close(Some(1000))), "{run:?}");
     }
+    env.emu.shutdown().await;
+}
+
+async fn missing_command_exits_127(level: IsolationChoice) {
+    let env = start(level).await;
+    env.create_sprite("s").await;
+    let mut ws = env.exec("s", &cmd(&["no-such-command-here"])).await;
+    let run = collect(&mut ws).await;
+    assert_eq!(run.exit_code(), Some(127));
+    assert!(
+        run.stderr().contains("no-such-command-here"),
+        "{}",
+        run.stderr()
+    );
     env.emu.shutdown().await;
 }
