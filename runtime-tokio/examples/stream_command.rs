@@ -17,8 +17,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         let stdout = child.take_stdout().ok_or("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
+        let started = std::time::Instant::now();
         while let Some(line) = lines.next_line().await? {
-            println!("[{:?}] {line}", std::time::SystemTime::now());
+            println!("[{:>5.2}s] {line}", started.elapsed().as_secs_f64());
         }
         if let Some(mut stderr) = child.take_stderr() {
             eprint!("stderr: {}", stderr.read_to_string().await?);

@@ -157,7 +157,7 @@ pub use runtime::{Tokio, TokioBody, TokioListener, TokioTcpStream, TokioWebSocke
 /// API these aliases fix to [`Tokio`].
 pub use sprites_core;
 
-pub use sprites_core::client::{ChildStderr, ChildStdin, ChildStdout, PortEvents};
+pub use sprites_core::client::{ChildStderr, ChildStdin, ChildStdout, PortChange, PortEvents};
 pub use sprites_core::error::FsErrorCode;
 pub use sprites_core::exec::Keepalive;
 pub use sprites_core::model::{
