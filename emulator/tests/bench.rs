@@ -63,7 +63,7 @@ async fn one_gib_through_a_slow_reader_stays_under_64_mib_rss() {
                 .and_then(|l| l.strip_prefix("SPRITES_EMULATOR_URL=").map(str::to_string))
         })
         .expect("url line");
-    let http = reqwest::Client::new();
+    let http = http_client();
     let resp = http
         .post(format!("{url}/v1/sprites"))
         .bearer_auth("t")
