@@ -60,7 +60,7 @@ async fn create_streams_started_output_complete(level: IsolationChoice) {
         &env,
         "web",
         json!({"cmd": "sh", "args": ["-c", "echo hello; sleep 30"]}),
-        "1s",
+        "3s",
     )
     .await;
     assert_eq!(status, 200);
@@ -93,11 +93,17 @@ async fn running_service_has_state_and_log_file(level: IsolationChoice) {
         "500ms",
     )
     .await;
+    eventually("the service to run", || async {
+        let (_, body) = env
+            .json(Method::GET, "/v1/sprites/s/services/web", None)
+            .await;
+        body["state"]["status"] == "running"
+    })
+    .await;
     let (status, body) = env
         .json(Method::GET, "/v1/sprites/s/services/web", None)
         .await;
     assert_eq!(status, 200);
-    assert_eq!(body["state"]["status"], "running");
     assert!(body["state"]["pid"].as_u64().is_some());
     assert_eq!(body["http_port"], 8080);
     let (_, list) = env.json(Method::GET, "/v1/sprites/s/services", None).await;
@@ -311,6 +317,13 @@ async fn logs_replay_buffered_lines_then_complete() {
         "500ms",
     )
     .await;
+    eventually("three log lines", || async {
+        let (_, lines) = env
+            .ndjson(Method::GET, "/v1/sprites/s/services/web/logs")
+            .await;
+        lines.iter().filter(|l| l["data"].is_string()).count() == 3
+    })
+    .await;
     let (status, lines) = env
         .ndjson(Method::GET, "/v1/sprites/s/services/web/logs?lines=2")
         .await;
@@ -327,13 +340,20 @@ async fn restart_stops_then_starts_again() {
     let env = start(IsolationChoice::Plain).await;
     env.create_sprite("s").await;
     put_service(&env, "web", json!({"cmd": "sleep", "args": ["30"]}), "0s").await;
+    eventually("the service to run", || async {
+        let (_, body) = env
+            .json(Method::GET, "/v1/sprites/s/services/web", None)
+            .await;
+        body["state"]["status"] == "running"
+    })
+    .await;
     let (_, before) = env
         .json(Method::GET, "/v1/sprites/s/services/web", None)
         .await;
     let (status, lines) = env
         .ndjson(
             Method::POST,
-            "/v1/sprites/s/services/web/restart?duration=200ms",
+            "/v1/sprites/s/services/web/restart?duration=2s",
         )
         .await;
     assert_eq!(status, 200);
