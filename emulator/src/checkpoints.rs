@@ -255,7 +255,7 @@ pub(crate) async fn restore(
 pub(crate) async fn restore_into(sprite: &Arc<Sprite>, id: &str) -> std::io::Result<()> {
     {
         let _life = sprite.lifecycle.write().await;
-        crate::sprites::stop_everything(sprite, true).await;
+        crate::sprites::stop_everything(sprite).await;
         let layer = sprite.env.layer_dir();
         let source = sprite.checkpoints_dir().join(id);
         let trash = sprite
@@ -275,7 +275,6 @@ pub(crate) async fn restore_into(sprite: &Arc<Sprite>, id: &str) -> std::io::Res
         sprite.env.reset_work_dir()?;
         lock(&sprite.meta).current_checkpoint = Some(id.to_string());
         sprite.save()?;
-        sprite.env.ensure_mounted().await?;
     }
     crate::services::boot(sprite.clone()).await;
     Ok(())

@@ -128,12 +128,11 @@ fn join(root: &FsPath, parts: &[String]) -> PathBuf {
 
 async fn root_of(st: &AppState, name: &str) -> ApiResult<(std::sync::Arc<Sprite>, PathBuf)> {
     let sprite = agent_sprite(st, name)?;
-    sprite
+    let root = sprite
         .env
-        .ensure_mounted()
+        .root()
         .await
         .map_err(|e| ApiError::internal(format!("sprite filesystem unavailable: {e}")))?;
-    let root = sprite.env.view_root();
     Ok((sprite, root))
 }
 

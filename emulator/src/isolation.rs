@@ -44,7 +44,16 @@ pub(crate) fn probe_overlay(data_dir: &Path) -> Result<PathBuf, String> {
         return Err("not running as root".into());
     }
     let cg = crate::cgroup::detect_root().ok_or("no cgroup v2 mount")?;
-    for bin in [UNSHARE, NSENTER, SH, "/usr/bin/env"] {
+    for bin in [
+        UNSHARE,
+        NSENTER,
+        SH,
+        "/usr/bin/env",
+        "/usr/bin/setpriv",
+        "/usr/sbin/chroot",
+        "/bin/mount",
+        "/bin/mknod",
+    ] {
         if !Path::new(bin).exists() {
             return Err(format!("{bin} not found"));
         }
@@ -92,6 +101,37 @@ pub(crate) fn probe_overlay(data_dir: &Path) -> Result<PathBuf, String> {
 }
 
 const UNSHARE: &str = "/usr/bin/unshare";
+
+/// Joins the holder's cgroup (`$0`), then starts new PID and mount namespaces whose first
+/// process runs [`HOLDER_SETUP`] with the layer, work and mount directories. `unshare` dies
+/// with the emulator (`setpriv --pdeathsig`) and takes the namespace along (`--kill-child`).
+const HOLDER_WRAPPER: &str = r#"echo $$ > "$0" && exec /usr/bin/setpriv --pdeathsig KILL /usr/bin/unshare --pid --mount --fork --kill-child --propagation private /bin/sh -c "$1" holder "$2" "$3" "$4""#;
+
+/// Runs as PID 1 of the sprite's namespaces: mounts the overlay of `/` with the sprite's
+/// writable layer, a private `/dev` (a tmpfs with the usual nodes and the host's `/dev/pts`,
+/// where the emulator allocates PTYs), `/sys` read-only without submounts and a `/proc` of
+/// the new PID namespace, then chroots into it and idles, reaping orphans.
+const HOLDER_SETUP: &str = r#"set -e
+U="$1"; W="$2"; M="$3"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$U,workdir=$W" "$M"
+mkdir -p "$M/dev" "$M/sys" "$M/proc"
+mount -t tmpfs -o mode=755,size=65536k,nosuid tmpfs "$M/dev"
+for n in "null 1 3" "zero 1 5" "full 1 7" "random 1 8" "urandom 1 9" "tty 5 0"; do
+  set -- $n
+  mknod -m 666 "$M/dev/$1" c "$2" "$3"
+done
+mkdir -p "$M/dev/pts" "$M/dev/shm"
+chmod 1777 "$M/dev/shm"
+mount --bind /dev/pts "$M/dev/pts"
+ln -s pts/ptmx "$M/dev/ptmx"
+ln -s /proc/self/fd "$M/dev/fd"
+ln -s /proc/self/fd/0 "$M/dev/stdin"
+ln -s /proc/self/fd/1 "$M/dev/stdout"
+ln -s /proc/self/fd/2 "$M/dev/stderr"
+mount --bind /sys "$M/sys"
+mount -o remount,bind,ro "$M/sys"
+mount -t proc proc "$M/proc"
+exec chroot "$M" /bin/sh -c 'trap "" HUP; while :; do sleep 3600 & wait; done'"#;
 const NSENTER: &str = "/usr/bin/nsenter";
 const SH: &str = "/bin/sh";
 
@@ -175,87 +215,6 @@ pub(crate) fn to_pid(pid: u32) -> nix::unistd::Pid {
     nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap_or(i32::MAX))
 }
 
-/// Gives the sprite a `/dev` of its own: a tmpfs with the usual character devices, the
-/// host's `/dev/pts` bound in (PTYs are allocated by the emulator) and the usual links. The
-/// host's `/dev` is never exposed, so nothing in a sprite can delete its nodes.
-fn populate_dev(dev: &Path) -> std::io::Result<()> {
-    use nix::mount::{mount, MsFlags};
-    use nix::sys::stat::{makedev, mknod, Mode, SFlag};
-    let err = |what: &str, e: nix::Error| std::io::Error::other(format!("{what}: {e}"));
-    std::fs::create_dir_all(dev)?;
-    mount(
-        Some("tmpfs"),
-        dev,
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
-        Some("mode=755,size=65536k"),
-    )
-    .map_err(|e| err("mount /dev", e))?;
-    let rw = Mode::from_bits_truncate(0o666);
-    for (name, major, minor) in [
-        ("null", 1, 3),
-        ("zero", 1, 5),
-        ("full", 1, 7),
-        ("random", 1, 8),
-        ("urandom", 1, 9),
-        ("tty", 5, 0),
-    ] {
-        mknod(&dev.join(name), SFlag::S_IFCHR, rw, makedev(major, minor))
-            .map_err(|e| err(name, e))?;
-        std::fs::set_permissions(
-            dev.join(name),
-            std::os::unix::fs::PermissionsExt::from_mode(0o666),
-        )?;
-    }
-    for dir in ["pts", "shm"] {
-        std::fs::create_dir_all(dev.join(dir))?;
-    }
-    std::fs::set_permissions(
-        dev.join("shm"),
-        std::os::unix::fs::PermissionsExt::from_mode(0o1777),
-    )?;
-    mount(
-        Some("/dev/pts"),
-        &dev.join("pts"),
-        None::<&str>,
-        MsFlags::MS_BIND,
-        None::<&str>,
-    )
-    .map_err(|e| err("bind /dev/pts", e))?;
-    for (link, target) in [
-        ("ptmx", "pts/ptmx"),
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-    ] {
-        std::os::unix::fs::symlink(target, dev.join(link))?;
-    }
-    Ok(())
-}
-
-/// Binds the host's `/sys` read-only (without its submounts, so no cgroup files).
-fn bind_sys(sys: &Path) -> std::io::Result<()> {
-    use nix::mount::{mount, MsFlags};
-    std::fs::create_dir_all(sys)?;
-    mount(
-        Some("/sys"),
-        sys,
-        None::<&str>,
-        MsFlags::MS_BIND,
-        None::<&str>,
-    )
-    .map_err(|e| std::io::Error::other(format!("bind /sys: {e}")))?;
-    mount(
-        None::<&str>,
-        sys,
-        None::<&str>,
-        MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
-        None::<&str>,
-    )
-    .map_err(|e| std::io::Error::other(format!("remount /sys read-only: {e}")))
-}
-
 /// `pid` and all its descendants, from `/proc/*/stat`.
 fn descendants(root: u32) -> Vec<u32> {
     let mut parents: Vec<(u32, u32)> = Vec::new();
@@ -291,7 +250,6 @@ fn descendants(root: u32) -> Vec<u32> {
 
 #[derive(Debug, Default)]
 struct EnvState {
-    mounted: bool,
     holder: Option<Holder>,
     counter: u64,
 }
@@ -337,11 +295,17 @@ impl SpriteEnv {
         self.dir.join("merged")
     }
 
-    /// The host directory that is the sprite's `/` as the filesystem API sees it.
-    pub(crate) fn view_root(&self) -> PathBuf {
+    /// The host path of the sprite's `/`, starting the environment if needed. At the overlay
+    /// level it is `/proc/<holder>/root`: the overlay is mounted only inside the holder's
+    /// mount namespace, so the host's mount table never sees it and nothing outlives the
+    /// holder.
+    pub(crate) async fn root(&self) -> std::io::Result<PathBuf> {
         match self.isolation {
-            Isolation::Overlay => self.merged_dir(),
-            Isolation::Plain => self.dir.join("root"),
+            Isolation::Plain => Ok(self.dir.join("root")),
+            Isolation::Overlay => {
+                let pid = self.ensure_started().await?;
+                Ok(PathBuf::from(format!("/proc/{pid}/root")))
+            }
         }
     }
 
@@ -356,58 +320,20 @@ impl SpriteEnv {
         Ok(())
     }
 
-    /// Makes sure the environment is up (overlay mounted, namespace holder running).
-    pub(crate) async fn ensure_started(&self) -> std::io::Result<()> {
+    /// Makes sure the namespace holder (which owns the overlay mount) is running; returns its
+    /// pid. Plain level: nothing to start (`0`).
+    pub(crate) async fn ensure_started(&self) -> std::io::Result<u32> {
         if self.isolation == Isolation::Plain {
-            return Ok(());
+            return Ok(0);
         }
         let mut st = self.state.lock().await;
-        self.mount_locked(&mut st)?;
-        let alive = st.holder.as_ref().is_some_and(|h| !*h.done.borrow());
-        if !alive {
-            st.holder = Some(self.spawn_holder().await?);
+        if let Some(h) = st.holder.as_ref().filter(|h| !*h.done.borrow()) {
+            return Ok(h.inner_pid);
         }
-        Ok(())
-    }
-
-    /// Mounts the overlay only (the filesystem API needs no processes).
-    pub(crate) async fn ensure_mounted(&self) -> std::io::Result<()> {
-        if self.isolation == Isolation::Plain {
-            return Ok(());
-        }
-        let mut st = self.state.lock().await;
-        self.mount_locked(&mut st)
-    }
-
-    fn mount_locked(&self, st: &mut EnvState) -> std::io::Result<()> {
-        if st.mounted {
-            return Ok(());
-        }
-        let merged = self.merged_dir();
-        let _ = nix::mount::umount2(&merged, nix::mount::MntFlags::MNT_DETACH);
-        std::fs::create_dir_all(self.work_dir())?;
-        std::fs::create_dir_all(&merged)?;
-        let opts = format!(
-            "lowerdir=/,upperdir={},workdir={}",
-            self.layer_dir().display(),
-            self.work_dir().display()
-        );
-        nix::mount::mount(
-            Some("overlay"),
-            &merged,
-            Some("overlay"),
-            nix::mount::MsFlags::empty(),
-            Some(opts.as_str()),
-        )
-        .map_err(|e| std::io::Error::other(format!("overlay mount: {e}")))?;
-        if let Err(e) =
-            populate_dev(&merged.join("dev")).and_then(|()| bind_sys(&merged.join("sys")))
-        {
-            let _ = nix::mount::umount2(&merged, nix::mount::MntFlags::MNT_DETACH);
-            return Err(e);
-        }
-        st.mounted = true;
-        Ok(())
+        let holder = self.spawn_holder().await?;
+        let pid = holder.inner_pid;
+        st.holder = Some(holder);
+        Ok(pid)
     }
 
     async fn spawn_holder(&self) -> std::io::Result<Holder> {
@@ -417,17 +343,22 @@ impl SpriteEnv {
             .ok_or_else(|| std::io::Error::other("no cgroup"))?
             .child("holder");
         cg.create()?;
-        let script = r#"echo $$ > "$0" && exec /usr/bin/unshare --pid --mount --fork --kill-child --mount-proc=/proc --root="$1" /bin/sh -c 'trap "" HUP; while :; do sleep 3600 & wait; done'"#;
+        std::fs::create_dir_all(self.work_dir())?;
+        std::fs::create_dir_all(self.merged_dir())?;
+        let log = std::fs::File::create(self.dir.join("holder.log"))?;
         let mut cmd = tokio::process::Command::new(SH);
         cmd.arg("-c")
-            .arg(script)
+            .arg(HOLDER_WRAPPER)
             .arg(cg.procs_file())
+            .arg(HOLDER_SETUP)
+            .arg(self.layer_dir())
+            .arg(self.work_dir())
             .arg(self.merged_dir())
             .env_clear()
             .env("PATH", DEFAULT_PATH)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(log)
             .process_group(0);
         let mut child = cmd.spawn()?;
         let outer = child
@@ -439,16 +370,27 @@ impl SpriteEnv {
             let _ = tx.send(true);
         });
         let children = format!("/proc/{outer}/task/{outer}/children");
-        for _ in 0..2000 {
+        for _ in 0..5000 {
             if *rx.borrow() {
-                return Err(std::io::Error::other("namespace holder exited"));
+                let log = std::fs::read_to_string(self.dir.join("holder.log")).unwrap_or_default();
+                return Err(std::io::Error::other(format!(
+                    "sprite environment failed to start: {}",
+                    log.trim()
+                )));
             }
             let comm = std::fs::read_to_string(format!("/proc/{outer}/comm")).unwrap_or_default();
-            if comm.trim() == "unshare" {
-                if let Some(pid) = std::fs::read_to_string(&children)
-                    .ok()
-                    .and_then(|s| s.split_whitespace().next().and_then(|p| p.parse().ok()))
-                {
+            let inner = (comm.trim() == "unshare")
+                .then(|| std::fs::read_to_string(&children).ok())
+                .flatten()
+                .and_then(|s| {
+                    s.split_whitespace()
+                        .next()
+                        .and_then(|p| p.parse::<u32>().ok())
+                });
+            // Ready once the holder has chrooted into the overlay: its root is no longer `/`.
+            if let Some(pid) = inner {
+                let root = std::fs::read_link(format!("/proc/{pid}/root")).unwrap_or_default();
+                if !root.as_os_str().is_empty() && root != Path::new("/") {
                     return Ok(Holder {
                         inner_pid: pid,
                         done: rx,
@@ -457,7 +399,7 @@ impl SpriteEnv {
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        Err(std::io::Error::other("namespace holder did not start"))
+        Err(std::io::Error::other("sprite environment did not start"))
     }
 
     /// Builds the command for one exec and the handle that reaches its processes after spawn.
@@ -532,12 +474,10 @@ impl SpriteEnv {
         env
     }
 
-    /// Where an exec's working directory is on the host.
+    /// Where an exec's working directory is on the host (plain level; at the overlay level
+    /// a missing directory is reported by `env` inside the sprite).
     pub(crate) fn host_dir(&self, dir: &str) -> PathBuf {
-        match self.isolation {
-            Isolation::Plain => self.plain_dir(Some(dir)),
-            Isolation::Overlay => self.merged_dir().join(dir.trim_start_matches('/')),
-        }
+        self.plain_dir(Some(dir))
     }
 
     /// Plain level: `/home/sprite…` maps into the sprite's directory; other paths are the
@@ -561,8 +501,8 @@ impl SpriteEnv {
         }
     }
 
-    /// Ends every process of the sprite and, with `unmount`, unmounts its overlay.
-    pub(crate) async fn stop(&self, unmount: bool) {
+    /// Ends every process of the sprite, the holder included (which drops its mounts).
+    pub(crate) async fn stop(&self) {
         let mut st = self.state.lock().await;
         if let Some(cg) = &self.cgroup {
             if cg.path().exists() {
@@ -575,20 +515,14 @@ impl SpriteEnv {
             let _ =
                 tokio::time::timeout(Duration::from_secs(5), holder.done.wait_for(|d| *d)).await;
         }
-        if unmount && st.mounted {
-            let _ = nix::mount::umount2(&self.merged_dir(), nix::mount::MntFlags::MNT_DETACH);
-            st.mounted = false;
-        }
     }
 
-    /// Last-resort cleanup without awaiting: SIGKILL everything, detach the overlay.
-    pub(crate) fn kill_and_unmount_sync(&self) {
+    /// Last-resort cleanup without awaiting: SIGKILL everything (the holder's death takes
+    /// its mounts along).
+    pub(crate) fn kill_sync(&self) {
         if let Some(cg) = &self.cgroup {
             let _ = std::fs::write(cg.path().join("cgroup.freeze"), "0");
             cg.kill();
-        }
-        if self.isolation == Isolation::Overlay {
-            let _ = nix::mount::umount2(&self.merged_dir(), nix::mount::MntFlags::MNT_DETACH);
         }
     }
 

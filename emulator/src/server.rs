@@ -411,7 +411,7 @@ pub(crate) async fn start(b: EmulatorBuilder) -> std::io::Result<EmulatorHandle>
 pub(crate) fn cleanup_sync(st: &Shared, ephemeral: bool) {
     let all: Vec<_> = lock(&st.sprites).values().cloned().collect();
     for sprite in &all {
-        sprite.env.kill_and_unmount_sync();
+        sprite.env.kill_sync();
     }
     if let Some(root) = &st.cgroup_root {
         crate::cgroup::Cgroup::new(root.clone()).remove();
@@ -426,7 +426,7 @@ async fn shutdown_sprites(st: &Shared) {
     let all: Vec<_> = lock(&st.sprites).values().cloned().collect();
     for sprite in all {
         let _guard = sprite.lifecycle.write().await;
-        sprites::stop_everything(&sprite, true).await;
+        sprites::stop_everything(&sprite).await;
         let _ = sprite.save();
         sprite.env.remove_cgroup();
     }

@@ -242,19 +242,21 @@ async fn run_once(sprite: &Arc<Sprite>, rt: &Arc<ServiceRuntime>, def: &ServiceD
         st.error = None;
     }
     rt.emit(entry(ServiceLogKind::Started));
-    let log_path = sprite
-        .env
-        .view_root()
-        .join(format!(".sprite/logs/services/{}.log", rt.name));
-    if let Some(parent) = log_path.parent() {
-        let _ = tokio::fs::create_dir_all(parent).await;
-    }
-    let log = tokio::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .await
-        .ok();
+    let log = match sprite.env.root().await {
+        Ok(root) => {
+            let log_path = root.join(format!(".sprite/logs/services/{}.log", rt.name));
+            if let Some(parent) = log_path.parent() {
+                let _ = tokio::fs::create_dir_all(parent).await;
+            }
+            tokio::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log_path)
+                .await
+                .ok()
+        }
+        Err(_) => None,
+    };
     let log = Arc::new(tokio::sync::Mutex::new(log));
     let out = child.stdout.take().map(|s| {
         tokio::spawn(pump_lines(

@@ -245,7 +245,7 @@ pub(crate) async fn delete(
         .remove(&name)
         .ok_or_else(ApiError::sprite_not_found)?;
     let _guard = sprite.lifecycle.write().await;
-    stop_everything(&sprite, true).await;
+    stop_everything(&sprite).await;
     sprite.env.remove_cgroup();
     let _ = tokio::task::spawn_blocking({
         let dir = sprite.dir.clone();
@@ -256,13 +256,13 @@ pub(crate) async fn delete(
 }
 
 /// Ends every service and session of a sprite (the caller holds the lifecycle lock).
-pub(crate) async fn stop_everything(sprite: &Sprite, unmount: bool) {
+pub(crate) async fn stop_everything(sprite: &Sprite) {
     crate::services::stop_all(sprite).await;
     let sessions: Vec<_> = lock(&sprite.sessions).values().cloned().collect();
     for s in &sessions {
         s.handle.kill();
     }
-    sprite.env.stop(unmount).await;
+    sprite.env.stop().await;
     for s in &sessions {
         let _ = s.wait_exit(std::time::Duration::from_secs(5)).await;
     }
