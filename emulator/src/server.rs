@@ -320,8 +320,11 @@ pub(crate) async fn start(b: EmulatorBuilder) -> std::io::Result<EmulatorHandle>
         }
         None => {
             // Kept (not auto-deleted): removal must wait until every overlay is unmounted.
+            remove_stale_ephemeral_dirs();
             let tmp = tempfile::Builder::new().prefix("sprites-emu-").tempdir()?;
-            (tmp.keep(), true)
+            let dir = tmp.keep();
+            std::fs::write(dir.join(OWNER_FILE), std::process::id().to_string())?;
+            (dir, true)
         }
     };
     let (data_dir, ephemeral) = match &b.data_dir {
@@ -429,6 +432,32 @@ async fn shutdown_sprites(st: &Shared) {
         sprites::stop_everything(&sprite).await;
         let _ = sprite.save();
         sprite.env.remove_cgroup();
+    }
+}
+
+/// Names the process that owns an ephemeral data directory.
+const OWNER_FILE: &str = "emulator.pid";
+
+/// Removes ephemeral data directories whose emulator is gone without cleaning up (a process
+/// that exited without dropping its handle).
+fn remove_stale_ephemeral_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with("sprites-emu-") {
+            continue;
+        }
+        let Some(pid) = std::fs::read_to_string(entry.path().join(OWNER_FILE))
+            .ok()
+            .and_then(|p| p.trim().parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = crate::util::remove_tree(&entry.path());
+        }
     }
 }
 
