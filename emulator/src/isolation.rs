@@ -2,11 +2,14 @@
 //! cgroup v2, as root) and the plain level (a directory per sprite).
 //!
 //! Overlay level, per sprite: `upper/` and `work/` hold the private writable layer over the
-//! host's `/`, mounted at `merged/` (with `/dev` and `/sys` bound in). A long-lived holder
-//! process (`unshare --pid --mount --fork --root=merged`) owns the sprite's PID and mount
-//! namespaces; every exec enters them with `nsenter` after its wrapper shell has joined the
-//! exec's own cgroup (`echo $$ > cgroup.procs`, before anything else runs), so no process of
-//! the sprite ever escapes its cgroup and `cgroup.kill` ends all of them.
+//! host's `/`. A long-lived holder process (`unshare --pid --mount`) owns the sprite's PID and
+//! mount namespaces; inside them it mounts the overlay at `merged/` (plus a private `/dev`, a
+//! read-only `/sys` and a fresh `/proc`) and chroots into it, so the host's mount table never
+//! holds a sprite mount and the mounts vanish with the holder. Every exec enters the holder's
+//! namespaces with `nsenter` after its wrapper shell has joined the exec's own cgroup
+//! (`echo $$ > cgroup.procs`, before anything else runs), so no process of the sprite ever
+//! escapes its cgroup and `cgroup.kill` ends all of them. The host reaches the sprite's files
+//! through `/proc/<holder>/root`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
