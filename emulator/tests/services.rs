@@ -206,6 +206,13 @@ async fn signal_unknown_and_invalid_are_rejected(level: IsolationChoice) {
     let env = start(level).await;
     env.create_sprite("s").await;
     put_service(&env, "web", json!({"cmd": "sleep", "args": ["30"]}), "0s").await;
+    eventually("the service to run", || async {
+        let (_, body) = env
+            .json(Method::GET, "/v1/sprites/s/services/web", None)
+            .await;
+        body["state"]["status"] == "running"
+    })
+    .await;
     let sig = |name: &str, signal: &str| json!({"name": name, "signal": signal});
     let (status, _) = env
         .json(
