@@ -90,11 +90,14 @@ pub(crate) async fn take(
     let dir = sprite.checkpoints_dir();
     let partial = dir.join(format!("{id}.partial"));
     let done = dir.join(&id);
-    sprite.env.set_frozen(true).await?;
+    if let Err(e) = sprite.env.set_frozen(true).await {
+        let _ = sprite.env.set_frozen(false).await;
+        return Err(e);
+    }
     let layer = sprite.env.layer_dir();
     let copy_target = partial.clone();
     let copied = tokio::task::spawn_blocking(move || {
-        let _ = std::fs::remove_dir_all(&copy_target);
+        let _ = crate::util::remove_tree(&copy_target);
         copy_tree(&layer, &copy_target)
     })
     .await
@@ -217,7 +220,7 @@ pub(crate) async fn delete(
         .save()
         .map_err(|e| ApiError::internal(format!("failed to save sprite: {e}")))?;
     let dir = sprite.checkpoints_dir().join(&c.id);
-    let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir)).await;
+    let _ = tokio::task::spawn_blocking(move || crate::util::remove_tree(&dir)).await;
     Ok(crate::sprites::no_content())
 }
 
@@ -252,26 +255,26 @@ pub(crate) async fn restore(
 pub(crate) async fn restore_into(sprite: &Arc<Sprite>, id: &str) -> std::io::Result<()> {
     {
         let _life = sprite.lifecycle.write().await;
-        crate::sprites::stop_everything(sprite, true).await;
+        crate::sprites::stop_everything(sprite).await;
         let layer = sprite.env.layer_dir();
         let source = sprite.checkpoints_dir().join(id);
         let trash = sprite
             .dir
             .join(format!("trash-{}-{}", id, fastrand::u64(..)));
+        let old = trash.clone();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             if layer.exists() {
                 std::fs::rename(&layer, &trash)?;
             }
-            let copied = copy_tree(&source, &layer);
-            let _ = std::fs::remove_dir_all(&trash);
-            copied
+            copy_tree(&source, &layer)
         })
         .await
         .unwrap_or_else(|e| Err(std::io::Error::other(e)))?;
+        // The old layer is removed off the critical path.
+        tokio::task::spawn_blocking(move || crate::util::remove_tree(&old));
         sprite.env.reset_work_dir()?;
         lock(&sprite.meta).current_checkpoint = Some(id.to_string());
         sprite.save()?;
-        sprite.env.ensure_mounted().await?;
     }
     crate::services::boot(sprite.clone()).await;
     Ok(())

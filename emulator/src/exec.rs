@@ -40,9 +40,7 @@ pub(crate) async fn exec_root(
         return attach(&st, &sprite, id, ws);
     }
     let opts = spawn_options(&st, &query)?;
-    let (session, sub) = Session::spawn(&sprite, opts)
-        .await
-        .map_err(|e| ApiError::bad_request(format!("failed to start command: {e}")))?;
+    let (session, sub) = spawn_or_report(&sprite, opts).await?;
     Ok(upgrade(ws, sprite, session, sub, true))
 }
 
@@ -155,9 +153,7 @@ pub(crate) async fn exec_post(
     }
     opts.stdin = query.bool("stdin")?.unwrap_or(!body.is_empty());
     opts.max_run_after_disconnect = Some(st.limits.non_tty_disconnect);
-    let (session, mut sub) = Session::spawn(&sprite, opts)
-        .await
-        .map_err(|e| ApiError::bad_request(format!("failed to start command: {e}")))?;
+    let (session, mut sub) = spawn_or_report(&sprite, opts).await?;
     if !body.is_empty() {
         session.send_input(Input::Data(body)).await;
     }
@@ -188,6 +184,68 @@ pub(crate) async fn exec_post(
         HeaderValue::from_static(http_exec::CONTENT_TYPE),
     );
     Ok(resp)
+}
+
+/// Spawns a session. A command or directory that does not exist still gets a session that
+/// reports it on stderr and exits 127 (or 125 for the directory), as a shell (and the overlay
+/// level, through `env`) would, so that both levels behave alike.
+async fn spawn_or_report(
+    sprite: &Arc<Sprite>,
+    opts: SpawnOptions,
+) -> ApiResult<(Arc<Session>, Subscription)> {
+    let program = opts.spec.program.clone();
+    let dir = opts.spec.dir.clone();
+    let fallback = SpawnOptions {
+        spec: ExecSpec {
+            program: "/bin/sh".into(),
+            args: Vec::new(),
+            env: None,
+            extra_env: Vec::new(),
+            dir: None,
+            tty: opts.spec.tty,
+        },
+        stdin: false,
+        cols: opts.cols,
+        rows: opts.rows,
+        max_run_after_disconnect: opts.max_run_after_disconnect,
+        queue: opts.queue,
+        scrollback: opts.scrollback,
+    };
+    match Session::spawn(sprite, opts).await {
+        Ok(v) => Ok(v),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+            ) =>
+        {
+            let denied = e.kind() == std::io::ErrorKind::PermissionDenied;
+            let (text, code) = match &dir {
+                Some(d) if !denied && !sprite_dir_exists(sprite, d) => (
+                    format!("cannot change directory to '{d}': No such file or directory"),
+                    125,
+                ),
+                _ if denied => (format!("{program}: Permission denied"), 126),
+                _ => (format!("{program}: command not found"), 127),
+            };
+            let mut fallback = fallback;
+            fallback.spec.args = vec![
+                "-c".into(),
+                format!("printf '%s\\n' \"$0\" >&2; exit {code}"),
+                text,
+            ];
+            Session::spawn(sprite, fallback)
+                .await
+                .map_err(|e| ApiError::internal(format!("failed to start command: {e}")))
+        }
+        Err(e) => Err(ApiError::bad_request(format!(
+            "failed to start command: {e}"
+        ))),
+    }
+}
+
+fn sprite_dir_exists(sprite: &Sprite, dir: &str) -> bool {
+    sprite.env.host_dir(dir).is_dir()
 }
 
 fn exit_byte(code: i32) -> u8 {
@@ -301,7 +359,10 @@ fn upgrade(
 ) -> Response {
     let guard_session = session.clone();
     let sub_id = sub.id;
-    let ws = ws.max_message_size(4 << 20).max_frame_size(4 << 20);
+    let ws = ws
+        .max_message_size(4 << 20)
+        .max_frame_size(4 << 20)
+        .protocols([crate::server::WS_PROTOCOL]);
     let ws = ws.on_failed_upgrade(move |_| guard_session.unsubscribe(sub_id));
     let mut resp = ws
         .on_upgrade(move |socket| serve_socket(socket, sprite, session, sub, is_owner))
@@ -429,17 +490,22 @@ async fn serve_socket(
 /// Handles one client message; false ends the connection.
 async fn handle_client_message(session: &Session, tty: bool, msg: Message) -> bool {
     match msg {
-        Message::Binary(data) => match Framing::for_tty(tty).decode_from_client(&data) {
-            Some(Frame::Stdin(d)) => session.send_input(Input::Data(d)).await,
-            Some(Frame::StdinEof) => session.send_input(Input::Eof).await,
-            _ => true,
-        },
+        // Input for a process that has already ended is dropped; the exit is on its way.
+        Message::Binary(data) => {
+            match Framing::for_tty(tty).decode_from_client(&data) {
+                Some(Frame::Stdin(d)) => session.send_input(Input::Data(d)).await,
+                Some(Frame::StdinEof) => session.send_input(Input::Eof).await,
+                _ => true,
+            };
+            true
+        }
         Message::Text(text) => match ClientMessage::parse(text.as_str()) {
             Ok(Some(ClientMessage::Resize { cols, rows })) => {
                 let (cur_cols, cur_rows) = session.size();
                 let cols = if cols == 0 { cur_cols } else { cols };
                 let rows = if rows == 0 { cur_rows } else { rows };
-                session.send_input(Input::Resize(cols, rows)).await
+                session.send_input(Input::Resize(cols, rows)).await;
+                true
             }
             Ok(Some(ClientMessage::Signal { signal })) => {
                 if let Some(sig) = crate::util::parse_signal(&signal.name()) {

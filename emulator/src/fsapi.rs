@@ -128,12 +128,11 @@ fn join(root: &FsPath, parts: &[String]) -> PathBuf {
 
 async fn root_of(st: &AppState, name: &str) -> ApiResult<(std::sync::Arc<Sprite>, PathBuf)> {
     let sprite = agent_sprite(st, name)?;
-    sprite
+    let root = sprite
         .env
-        .ensure_mounted()
+        .root()
         .await
         .map_err(|e| ApiError::internal(format!("sprite filesystem unavailable: {e}")))?;
-    let root = sprite.env.view_root();
     Ok((sprite, root))
 }
 
@@ -436,7 +435,7 @@ pub(crate) async fn delete(
     if meta.is_dir() {
         if recursive {
             collect_paths(&r.host, &r.virt, &mut deleted);
-            std::fs::remove_dir_all(&r.host).map_err(|e| ApiError::fs(&e, &r.virt))?;
+            crate::util::remove_tree(&r.host).map_err(|e| ApiError::fs(&e, &r.virt))?;
         } else {
             std::fs::remove_dir(&r.host).map_err(|e| match e.raw_os_error() {
                 Some(nix::libc::ENOTEMPTY) => ApiError::fs_code(
@@ -720,7 +719,10 @@ mod tests {
         std::os::unix::fs::symlink("../../../../..", t.path().join("home/sprite/up"))
             .expect("symlink");
         std::os::unix::fs::symlink("up/up", t.path().join("home/sprite/up2")).expect("symlink");
+        // up2 -> up/up: the first `up` climbs to the root, the second is a plain name there.
         let r = resolve(t.path(), None, "/home/sprite/up2/etc/shadow", true).expect("resolve");
+        assert_eq!(r.host, t.path().join("up/etc/shadow"));
+        let r = resolve(t.path(), None, "/home/sprite/up/etc/shadow", true).expect("resolve");
         assert_eq!(r.host, t.path().join("etc/shadow"));
     }
 

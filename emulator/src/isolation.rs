@@ -2,11 +2,14 @@
 //! cgroup v2, as root) and the plain level (a directory per sprite).
 //!
 //! Overlay level, per sprite: `upper/` and `work/` hold the private writable layer over the
-//! host's `/`, mounted at `merged/` (with `/dev` and `/sys` bound in). A long-lived holder
-//! process (`unshare --pid --mount --fork --root=merged`) owns the sprite's PID and mount
-//! namespaces; every exec enters them with `nsenter` after its wrapper shell has joined the
-//! exec's own cgroup (`echo $$ > cgroup.procs`, before anything else runs), so no process of
-//! the sprite ever escapes its cgroup and `cgroup.kill` ends all of them.
+//! host's `/`. A long-lived holder process (`unshare --pid --mount`) owns the sprite's PID and
+//! mount namespaces; inside them it mounts the overlay at `merged/` (plus a private `/dev`, a
+//! read-only `/sys` and a fresh `/proc`) and chroots into it, so the host's mount table never
+//! holds a sprite mount and the mounts vanish with the holder. Every exec enters the holder's
+//! namespaces with `nsenter` after its wrapper shell has joined the exec's own cgroup
+//! (`echo $$ > cgroup.procs`, before anything else runs), so no process of the sprite ever
+//! escapes its cgroup and `cgroup.kill` ends all of them. The host reaches the sprite's files
+//! through `/proc/<holder>/root`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -44,13 +47,22 @@ pub(crate) fn probe_overlay(data_dir: &Path) -> Result<PathBuf, String> {
         return Err("not running as root".into());
     }
     let cg = crate::cgroup::detect_root().ok_or("no cgroup v2 mount")?;
-    for bin in [UNSHARE, NSENTER, SH, "/usr/bin/env"] {
+    for bin in [
+        UNSHARE,
+        NSENTER,
+        SH,
+        "/usr/bin/env",
+        "/usr/bin/setpriv",
+        "/usr/sbin/chroot",
+        "/bin/mount",
+        "/bin/mknod",
+    ] {
         if !Path::new(bin).exists() {
             return Err(format!("{bin} not found"));
         }
     }
     let probe = data_dir.join(".probe");
-    let _ = std::fs::remove_dir_all(&probe);
+    let _ = crate::util::remove_tree(&probe);
     let (lower, upper, work, merged) = (
         probe.join("l"),
         probe.join("u"),
@@ -74,7 +86,7 @@ pub(crate) fn probe_overlay(data_dir: &Path) -> Result<PathBuf, String> {
         Some(opts.as_str()),
     );
     let _ = nix::mount::umount2(&merged, nix::mount::MntFlags::MNT_DETACH);
-    let _ = std::fs::remove_dir_all(&probe);
+    let _ = crate::util::remove_tree(&probe);
     res.map_err(|e| format!("overlay mount failed: {e}"))?;
     let test = Cgroup::new(cg.join(format!(
         "sprites-emu-probe-{}-{}",
@@ -92,6 +104,37 @@ pub(crate) fn probe_overlay(data_dir: &Path) -> Result<PathBuf, String> {
 }
 
 const UNSHARE: &str = "/usr/bin/unshare";
+
+/// Joins the holder's cgroup (`$0`), then starts new PID and mount namespaces whose first
+/// process runs [`HOLDER_SETUP`] with the layer, work and mount directories. `unshare` dies
+/// with the emulator (`setpriv --pdeathsig`) and takes the namespace along (`--kill-child`).
+const HOLDER_WRAPPER: &str = r#"echo $$ > "$0" && exec /usr/bin/setpriv --pdeathsig KILL /usr/bin/unshare --pid --mount --fork --kill-child --propagation private /bin/sh -c "$1" holder "$2" "$3" "$4""#;
+
+/// Runs as PID 1 of the sprite's namespaces: mounts the overlay of `/` with the sprite's
+/// writable layer, a private `/dev` (a tmpfs with the usual nodes and the host's `/dev/pts`,
+/// where the emulator allocates PTYs), `/sys` read-only without submounts and a `/proc` of
+/// the new PID namespace, then chroots into it and idles, reaping orphans.
+const HOLDER_SETUP: &str = r#"set -e
+U="$1"; W="$2"; M="$3"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$U,workdir=$W" "$M"
+mkdir -p "$M/dev" "$M/sys" "$M/proc"
+mount -t tmpfs -o mode=755,size=65536k,nosuid tmpfs "$M/dev"
+for n in "null 1 3" "zero 1 5" "full 1 7" "random 1 8" "urandom 1 9" "tty 5 0"; do
+  set -- $n
+  mknod -m 666 "$M/dev/$1" c "$2" "$3"
+done
+mkdir -p "$M/dev/pts" "$M/dev/shm"
+chmod 1777 "$M/dev/shm"
+mount --bind /dev/pts "$M/dev/pts"
+ln -s pts/ptmx "$M/dev/ptmx"
+ln -s /proc/self/fd "$M/dev/fd"
+ln -s /proc/self/fd/0 "$M/dev/stdin"
+ln -s /proc/self/fd/1 "$M/dev/stdout"
+ln -s /proc/self/fd/2 "$M/dev/stderr"
+mount --bind /sys "$M/sys"
+mount -o remount,bind,ro "$M/sys"
+mount -t proc proc "$M/proc"
+exec chroot "$M" /bin/sh -c 'trap "" HUP; while :; do sleep 3600 & wait; done'"#;
 const NSENTER: &str = "/usr/bin/nsenter";
 const SH: &str = "/bin/sh";
 
@@ -210,7 +253,6 @@ fn descendants(root: u32) -> Vec<u32> {
 
 #[derive(Debug, Default)]
 struct EnvState {
-    mounted: bool,
     holder: Option<Holder>,
     counter: u64,
 }
@@ -256,11 +298,17 @@ impl SpriteEnv {
         self.dir.join("merged")
     }
 
-    /// The host directory that is the sprite's `/` as the filesystem API sees it.
-    pub(crate) fn view_root(&self) -> PathBuf {
+    /// The host path of the sprite's `/`, starting the environment if needed. At the overlay
+    /// level it is `/proc/<holder>/root`: the overlay is mounted only inside the holder's
+    /// mount namespace, so the host's mount table never sees it and nothing outlives the
+    /// holder.
+    pub(crate) async fn root(&self) -> std::io::Result<PathBuf> {
         match self.isolation {
-            Isolation::Overlay => self.merged_dir(),
-            Isolation::Plain => self.dir.join("root"),
+            Isolation::Plain => Ok(self.dir.join("root")),
+            Isolation::Overlay => {
+                let pid = self.ensure_started().await?;
+                Ok(PathBuf::from(format!("/proc/{pid}/root")))
+            }
         }
     }
 
@@ -275,64 +323,20 @@ impl SpriteEnv {
         Ok(())
     }
 
-    /// Makes sure the environment is up (overlay mounted, namespace holder running).
-    pub(crate) async fn ensure_started(&self) -> std::io::Result<()> {
+    /// Makes sure the namespace holder (which owns the overlay mount) is running; returns its
+    /// pid. Plain level: nothing to start (`0`).
+    pub(crate) async fn ensure_started(&self) -> std::io::Result<u32> {
         if self.isolation == Isolation::Plain {
-            return Ok(());
+            return Ok(0);
         }
         let mut st = self.state.lock().await;
-        self.mount_locked(&mut st)?;
-        let alive = st.holder.as_ref().is_some_and(|h| !*h.done.borrow());
-        if !alive {
-            st.holder = Some(self.spawn_holder().await?);
+        if let Some(h) = st.holder.as_ref().filter(|h| !*h.done.borrow()) {
+            return Ok(h.inner_pid);
         }
-        Ok(())
-    }
-
-    /// Mounts the overlay only (the filesystem API needs no processes).
-    pub(crate) async fn ensure_mounted(&self) -> std::io::Result<()> {
-        if self.isolation == Isolation::Plain {
-            return Ok(());
-        }
-        let mut st = self.state.lock().await;
-        self.mount_locked(&mut st)
-    }
-
-    fn mount_locked(&self, st: &mut EnvState) -> std::io::Result<()> {
-        if st.mounted {
-            return Ok(());
-        }
-        let merged = self.merged_dir();
-        let _ = nix::mount::umount2(&merged, nix::mount::MntFlags::MNT_DETACH);
-        std::fs::create_dir_all(self.work_dir())?;
-        std::fs::create_dir_all(&merged)?;
-        let opts = format!(
-            "lowerdir=/,upperdir={},workdir={}",
-            self.layer_dir().display(),
-            self.work_dir().display()
-        );
-        nix::mount::mount(
-            Some("overlay"),
-            &merged,
-            Some("overlay"),
-            nix::mount::MsFlags::empty(),
-            Some(opts.as_str()),
-        )
-        .map_err(|e| std::io::Error::other(format!("overlay mount: {e}")))?;
-        for sub in ["dev", "sys"] {
-            let target = merged.join(sub);
-            let _ = std::fs::create_dir_all(&target);
-            nix::mount::mount(
-                Some(Path::new("/").join(sub).as_path()),
-                &target,
-                None::<&str>,
-                nix::mount::MsFlags::MS_BIND | nix::mount::MsFlags::MS_REC,
-                None::<&str>,
-            )
-            .map_err(|e| std::io::Error::other(format!("bind /{sub}: {e}")))?;
-        }
-        st.mounted = true;
-        Ok(())
+        let holder = self.spawn_holder().await?;
+        let pid = holder.inner_pid;
+        st.holder = Some(holder);
+        Ok(pid)
     }
 
     async fn spawn_holder(&self) -> std::io::Result<Holder> {
@@ -342,17 +346,22 @@ impl SpriteEnv {
             .ok_or_else(|| std::io::Error::other("no cgroup"))?
             .child("holder");
         cg.create()?;
-        let script = r#"echo $$ > "$0" && exec /usr/bin/unshare --pid --mount --fork --kill-child --mount-proc=/proc --root="$1" /bin/sh -c 'trap "" HUP; while :; do sleep 3600 & wait; done'"#;
+        std::fs::create_dir_all(self.work_dir())?;
+        std::fs::create_dir_all(self.merged_dir())?;
+        let log = std::fs::File::create(self.dir.join("holder.log"))?;
         let mut cmd = tokio::process::Command::new(SH);
         cmd.arg("-c")
-            .arg(script)
+            .arg(HOLDER_WRAPPER)
             .arg(cg.procs_file())
+            .arg(HOLDER_SETUP)
+            .arg(self.layer_dir())
+            .arg(self.work_dir())
             .arg(self.merged_dir())
             .env_clear()
             .env("PATH", DEFAULT_PATH)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(log)
             .process_group(0);
         let mut child = cmd.spawn()?;
         let outer = child
@@ -364,16 +373,27 @@ impl SpriteEnv {
             let _ = tx.send(true);
         });
         let children = format!("/proc/{outer}/task/{outer}/children");
-        for _ in 0..2000 {
+        for _ in 0..5000 {
             if *rx.borrow() {
-                return Err(std::io::Error::other("namespace holder exited"));
+                let log = std::fs::read_to_string(self.dir.join("holder.log")).unwrap_or_default();
+                return Err(std::io::Error::other(format!(
+                    "sprite environment failed to start: {}",
+                    log.trim()
+                )));
             }
             let comm = std::fs::read_to_string(format!("/proc/{outer}/comm")).unwrap_or_default();
-            if comm.trim() == "unshare" {
-                if let Some(pid) = std::fs::read_to_string(&children)
-                    .ok()
-                    .and_then(|s| s.split_whitespace().next().and_then(|p| p.parse().ok()))
-                {
+            let inner = (comm.trim() == "unshare")
+                .then(|| std::fs::read_to_string(&children).ok())
+                .flatten()
+                .and_then(|s| {
+                    s.split_whitespace()
+                        .next()
+                        .and_then(|p| p.parse::<u32>().ok())
+                });
+            // Ready once the holder has chrooted into the overlay: its root is no longer `/`.
+            if let Some(pid) = inner {
+                let root = std::fs::read_link(format!("/proc/{pid}/root")).unwrap_or_default();
+                if !root.as_os_str().is_empty() && root != Path::new("/") {
                     return Ok(Holder {
                         inner_pid: pid,
                         done: rx,
@@ -382,7 +402,7 @@ impl SpriteEnv {
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        Err(std::io::Error::other("namespace holder did not start"))
+        Err(std::io::Error::other("sprite environment did not start"))
     }
 
     /// Builds the command for one exec and the handle that reaches its processes after spawn.
@@ -457,6 +477,12 @@ impl SpriteEnv {
         env
     }
 
+    /// Where an exec's working directory is on the host (plain level; at the overlay level
+    /// a missing directory is reported by `env` inside the sprite).
+    pub(crate) fn host_dir(&self, dir: &str) -> PathBuf {
+        self.plain_dir(Some(dir))
+    }
+
     /// Plain level: `/home/sprite…` maps into the sprite's directory; other paths are the
     /// host's.
     fn plain_dir(&self, dir: Option<&str>) -> PathBuf {
@@ -478,8 +504,8 @@ impl SpriteEnv {
         }
     }
 
-    /// Ends every process of the sprite and, with `unmount`, unmounts its overlay.
-    pub(crate) async fn stop(&self, unmount: bool) {
+    /// Ends every process of the sprite, the holder included (which drops its mounts).
+    pub(crate) async fn stop(&self) {
         let mut st = self.state.lock().await;
         if let Some(cg) = &self.cgroup {
             if cg.path().exists() {
@@ -492,9 +518,14 @@ impl SpriteEnv {
             let _ =
                 tokio::time::timeout(Duration::from_secs(5), holder.done.wait_for(|d| *d)).await;
         }
-        if unmount && st.mounted {
-            let _ = nix::mount::umount2(&self.merged_dir(), nix::mount::MntFlags::MNT_DETACH);
-            st.mounted = false;
+    }
+
+    /// Last-resort cleanup without awaiting: SIGKILL everything (the holder's death takes
+    /// its mounts along).
+    pub(crate) fn kill_sync(&self) {
+        if let Some(cg) = &self.cgroup {
+            let _ = std::fs::write(cg.path().join("cgroup.freeze"), "0");
+            cg.kill();
         }
     }
 
@@ -510,7 +541,7 @@ impl SpriteEnv {
     pub(crate) fn reset_work_dir(&self) -> std::io::Result<()> {
         if self.isolation == Isolation::Overlay {
             let work = self.work_dir();
-            let _ = std::fs::remove_dir_all(&work);
+            let _ = crate::util::remove_tree(&work);
             std::fs::create_dir_all(&work)?;
         }
         Ok(())

@@ -29,6 +29,8 @@
 //! # }
 //! ```
 
+#![deny(missing_docs)]
+
 mod cgroup;
 mod checkpoints;
 mod error;
@@ -196,8 +198,8 @@ impl EmulatorBuilder {
     }
 }
 
-/// A running emulator. Call [`EmulatorHandle::shutdown`] to end it gracefully.
-#[derive(Debug)]
+/// A running emulator. Call [`EmulatorHandle::shutdown`] to end it gracefully; dropping it
+/// instead kills every process, unmounts and removes an ephemeral data directory at once.
 pub struct EmulatorHandle {
     base_url: String,
     token: String,
@@ -205,6 +207,18 @@ pub struct EmulatorHandle {
     data_dir: PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// Synchronous cleanup for a handle dropped without [`EmulatorHandle::shutdown`].
+    cleanup: Option<Box<dyn FnOnce() + Send + Sync>>,
+}
+
+impl std::fmt::Debug for EmulatorHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorHandle")
+            .field("base_url", &self.base_url)
+            .field("isolation", &self.isolation)
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl EmulatorHandle {
@@ -243,6 +257,7 @@ impl EmulatorHandle {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        self.cleanup = None;
     }
 
     async fn stop(&mut self) {
@@ -252,6 +267,7 @@ impl EmulatorHandle {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        self.cleanup = None;
     }
 }
 
@@ -259,6 +275,12 @@ impl Drop for EmulatorHandle {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+        if let Some(cleanup) = self.cleanup.take() {
+            cleanup();
         }
     }
 }

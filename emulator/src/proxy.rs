@@ -27,6 +27,7 @@ pub(crate) async fn proxy(
     let ws = ws.map_err(|_| ApiError::bad_request("the proxy route needs a WebSocket upgrade"))?;
     Ok(ws
         .max_message_size(4 << 20)
+        .protocols([crate::server::WS_PROTOCOL])
         .on_upgrade(move |socket| async move {
             serve(socket).await;
             sprite.touch();
@@ -100,11 +101,7 @@ async fn serve(mut socket: WebSocket) {
     let upstream = async {
         while let Some(Ok(msg)) = stream.next().await {
             match msg {
-                Message::Binary(b) => {
-                    if tcp_write.write_all(&b).await.is_err() {
-                        break;
-                    }
-                }
+                Message::Binary(b) if tcp_write.write_all(&b).await.is_err() => break,
                 Message::Close(_) => break,
                 _ => {}
             }

@@ -160,11 +160,20 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.limits.max_json_body))
         .layer(middleware::map_response(json_rejections))
         .layer(middleware::from_fn_with_state(state.clone(), auth))
+        .layer(middleware::from_fn(cors))
         .with_state(state)
 }
 
-async fn auth(State(st): State<AppState>, req: Request, next: Next) -> Response {
-    let presented = req
+/// The WebSocket sub-protocol a browser offers (with [`TOKEN_PROTOCOL_PREFIX`]) when it
+/// cannot send an `Authorization` header; the server selects it in the 101 response.
+pub(crate) const WS_PROTOCOL: &str = "sprites";
+
+/// Prefix of the sub-protocol that carries the token, base64url-encoded without padding:
+/// `Sec-WebSocket-Protocol: sprites, sprites.bearer.<base64url(token)>`.
+pub(crate) const TOKEN_PROTOCOL_PREFIX: &str = "sprites.bearer.";
+
+fn presented_token(req: &Request) -> Vec<u8> {
+    let from_header = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -172,15 +181,69 @@ async fn auth(State(st): State<AppState>, req: Request, next: Next) -> Response 
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
-        .map(str::trim)
-        .unwrap_or("");
-    if !crate::util::constant_time_eq(presented.as_bytes(), st.token.as_bytes()) {
+        .map(str::trim);
+    if let Some(token) = from_header {
+        return token.as_bytes().to_vec();
+    }
+    req.headers()
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|p| p.trim().strip_prefix(TOKEN_PROTOCOL_PREFIX))
+        .and_then(crate::util::base64url_decode)
+        .unwrap_or_default()
+}
+
+async fn auth(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() == axum::http::Method::OPTIONS {
+        return cors_preflight();
+    }
+    let presented = presented_token(&req);
+    if !crate::util::constant_time_eq(&presented, st.token.as_bytes()) {
         return edge_json(
             StatusCode::UNAUTHORIZED,
             &json!({"error": "authentication failed"}),
         );
     }
     next.run(req).await
+}
+
+/// Answers a CORS preflight: any origin, the API's methods and headers (browsers send no
+/// credentials with a preflight, so it needs no token).
+fn cors_preflight() -> Response {
+    let mut resp = Response::new(axum::body::Body::empty());
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    let h = resp.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, HEAD, POST, PUT, DELETE, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("authorization, content-type"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    resp
+}
+
+/// Lets browsers read every response (the API authenticates with a bearer token, never
+/// with cookies).
+async fn cors(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("sprite-version, x-sprite-capabilities"),
+    );
+    resp
 }
 
 async fn sprite_version(req: Request, next: Next) -> Response {
@@ -253,12 +316,20 @@ pub(crate) async fn start(b: EmulatorBuilder) -> std::io::Result<EmulatorHandle>
     let (data_dir, ephemeral) = match &b.data_dir {
         Some(d) => {
             std::fs::create_dir_all(d)?;
-            (std::fs::canonicalize(d)?, None)
+            (std::fs::canonicalize(d)?, false)
         }
         None => {
+            // Kept (not auto-deleted): removal must wait until every overlay is unmounted.
+            remove_stale_ephemeral_dirs();
             let tmp = tempfile::Builder::new().prefix("sprites-emu-").tempdir()?;
-            (tmp.path().to_path_buf(), Some(tmp))
+            let dir = tmp.keep();
+            std::fs::write(dir.join(OWNER_FILE), std::process::id().to_string())?;
+            (dir, true)
         }
+    };
+    let (data_dir, ephemeral) = match &b.data_dir {
+        Some(_) => (data_dir, false),
+        None => (data_dir, ephemeral),
     };
     let probe = match b.isolation {
         IsolationChoice::Plain => Err("plain level requested".to_string()),
@@ -308,6 +379,8 @@ pub(crate) async fn start(b: EmulatorBuilder) -> std::io::Result<EmulatorHandle>
     let watcher = tokio::spawn(crate::ports::watch(shared.clone()));
     let app = router(shared.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task_shared = shared.clone();
+    let cleanup_shared = shared.clone();
     let task = tokio::spawn(async move {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -323,19 +396,32 @@ pub(crate) async fn start(b: EmulatorBuilder) -> std::io::Result<EmulatorHandle>
             }
         }
         watcher.abort();
-        if let Some(root) = &shared.cgroup_root {
-            crate::cgroup::Cgroup::new(root.clone()).remove();
-        }
-        drop(ephemeral);
+        cleanup_sync(&task_shared, ephemeral);
     });
     Ok(EmulatorHandle {
         base_url,
         token,
         isolation,
         data_dir,
+        cleanup: Some(Box::new(move || cleanup_sync(&cleanup_shared, ephemeral))),
         shutdown: Some(tx),
         task: Some(task),
     })
+}
+
+/// Synchronous, idempotent cleanup: kills every process by cgroup, unmounts every sprite,
+/// removes the cgroups and, when ephemeral, the data directory (never crossing a mount).
+pub(crate) fn cleanup_sync(st: &Shared, ephemeral: bool) {
+    let all: Vec<_> = lock(&st.sprites).values().cloned().collect();
+    for sprite in &all {
+        sprite.env.kill_sync();
+    }
+    if let Some(root) = &st.cgroup_root {
+        crate::cgroup::Cgroup::new(root.clone()).remove();
+    }
+    if ephemeral {
+        let _ = crate::util::remove_tree(&st.data_dir);
+    }
 }
 
 /// Ends every process, saves metadata and unmounts every sprite.
@@ -343,9 +429,35 @@ async fn shutdown_sprites(st: &Shared) {
     let all: Vec<_> = lock(&st.sprites).values().cloned().collect();
     for sprite in all {
         let _guard = sprite.lifecycle.write().await;
-        sprites::stop_everything(&sprite, true).await;
+        sprites::stop_everything(&sprite).await;
         let _ = sprite.save();
         sprite.env.remove_cgroup();
+    }
+}
+
+/// Names the process that owns an ephemeral data directory.
+const OWNER_FILE: &str = "emulator.pid";
+
+/// Removes ephemeral data directories whose emulator is gone without cleaning up (a process
+/// that exited without dropping its handle).
+fn remove_stale_ephemeral_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with("sprites-emu-") {
+            continue;
+        }
+        let Some(pid) = std::fs::read_to_string(entry.path().join(OWNER_FILE))
+            .ok()
+            .and_then(|p| p.trim().parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = crate::util::remove_tree(&entry.path());
+        }
     }
 }
 

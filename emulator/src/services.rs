@@ -242,19 +242,21 @@ async fn run_once(sprite: &Arc<Sprite>, rt: &Arc<ServiceRuntime>, def: &ServiceD
         st.error = None;
     }
     rt.emit(entry(ServiceLogKind::Started));
-    let log_path = sprite
-        .env
-        .view_root()
-        .join(format!(".sprite/logs/services/{}.log", rt.name));
-    if let Some(parent) = log_path.parent() {
-        let _ = tokio::fs::create_dir_all(parent).await;
-    }
-    let log = tokio::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .await
-        .ok();
+    let log = match sprite.env.root().await {
+        Ok(root) => {
+            let log_path = root.join(format!(".sprite/logs/services/{}.log", rt.name));
+            if let Some(parent) = log_path.parent() {
+                let _ = tokio::fs::create_dir_all(parent).await;
+            }
+            tokio::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log_path)
+                .await
+                .ok()
+        }
+        Err(_) => None,
+    };
     let log = Arc::new(tokio::sync::Mutex::new(log));
     let out = child.stdout.take().map(|s| {
         tokio::spawn(pump_lines(
@@ -615,26 +617,35 @@ pub(crate) async fn stop(
             let rt = rt.clone();
             async move { halt(&rt, timeout).await }
         });
-        let deadline = tokio::time::Instant::now() + timeout + Duration::from_secs(10);
-        loop {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Ok(ev)) => {
-                    let stopped = ev.kind() == ServiceLogKind::Stopped;
-                    tx.line(&ev).await;
-                    if stopped {
-                        break;
-                    }
-                }
-                Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
-                _ => break,
-            }
-        }
+        pass_until_stopped(&tx, &mut rx, timeout + Duration::from_secs(10)).await;
         let _ = halting.await;
         let mut done = entry(ServiceLogKind::Complete);
         done.log_files = log_files(&rt.name);
         tx.line(&done).await;
     });
     Ok(resp)
+}
+
+/// Forwards events until (and including) `stopped`, for at most `limit`.
+async fn pass_until_stopped(
+    tx: &NdjsonTx,
+    rx: &mut broadcast::Receiver<ServiceLogEntry>,
+    limit: Duration,
+) {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Ok(ev)) => {
+                let stopped = ev.kind() == ServiceLogKind::Stopped;
+                tx.line(&ev).await;
+                if stopped {
+                    return;
+                }
+            }
+            Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+            _ => return,
+        }
+    }
 }
 
 /// `POST …/services/{svc}/restart?duration=`: stop if running, then start; NDJSON.
@@ -651,8 +662,14 @@ pub(crate) async fn restart(
     let rx = rt.events.subscribe();
     let (tx, resp) = crate::util::ndjson_response();
     tokio::spawn(async move {
+        let mut rx = rx;
         if *rt.wanted.borrow() {
-            halt(&rt, Duration::from_secs(10)).await;
+            let halting = tokio::spawn({
+                let rt = rt.clone();
+                async move { halt(&rt, Duration::from_secs(10)).await }
+            });
+            pass_until_stopped(&tx, &mut rx, Duration::from_secs(20)).await;
+            let _ = halting.await;
         }
         launch(&sprite, &svc);
         forward(tx, rx, duration, svc, true).await;
@@ -834,6 +851,15 @@ fn validate_network(policy: &NetworkPolicy) -> Result<(), String> {
     Ok(())
 }
 
+/// Every live pid of the sprite's services (for the port watcher).
+pub(crate) fn pids(sprite: &Sprite) -> Vec<u32> {
+    lock(&sprite.services)
+        .values()
+        .filter_map(|rt| lock(&rt.state).handle.clone())
+        .flat_map(|h| h.pids())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -865,13 +891,4 @@ mod tests {
                 .expect("parse");
         assert!(validate_network(&bad_action).is_err());
     }
-}
-
-/// Every live pid of the sprite's services (for the port watcher).
-pub(crate) fn pids(sprite: &Sprite) -> Vec<u32> {
-    lock(&sprite.services)
-        .values()
-        .filter_map(|rt| lock(&rt.state).handle.clone())
-        .flat_map(|h| h.pids())
-        .collect()
 }

@@ -93,7 +93,7 @@ pub(crate) async fn create(State(st): State<AppState>, body: Bytes) -> ApiResult
     });
     if let Err(e) = prepared {
         lock(&st.sprites).remove(&name);
-        let _ = std::fs::remove_dir_all(&sprite.dir);
+        let _ = crate::util::remove_tree(&sprite.dir);
         return Err(ApiError::internal(format!("failed to create sprite: {e}")));
     }
     Ok(edge_json(StatusCode::CREATED, &info(&st, &sprite)))
@@ -245,24 +245,24 @@ pub(crate) async fn delete(
         .remove(&name)
         .ok_or_else(ApiError::sprite_not_found)?;
     let _guard = sprite.lifecycle.write().await;
-    stop_everything(&sprite, true).await;
+    stop_everything(&sprite).await;
     sprite.env.remove_cgroup();
     let _ = tokio::task::spawn_blocking({
         let dir = sprite.dir.clone();
-        move || std::fs::remove_dir_all(dir)
+        move || crate::util::remove_tree(&dir)
     })
     .await;
     Ok(no_content())
 }
 
 /// Ends every service and session of a sprite (the caller holds the lifecycle lock).
-pub(crate) async fn stop_everything(sprite: &Sprite, unmount: bool) {
+pub(crate) async fn stop_everything(sprite: &Sprite) {
     crate::services::stop_all(sprite).await;
     let sessions: Vec<_> = lock(&sprite.sessions).values().cloned().collect();
     for s in &sessions {
         s.handle.kill();
     }
-    sprite.env.stop(unmount).await;
+    sprite.env.stop().await;
     for s in &sessions {
         let _ = s.wait_exit(std::time::Duration::from_secs(5)).await;
     }
@@ -299,7 +299,25 @@ pub(crate) fn load_all(st: &Shared) -> std::io::Result<()> {
         }
         let sprite = Arc::new(new_sprite(st, meta));
         let _ = sprite.env.create_dirs();
+        remove_leftovers(&sprite);
         lock(&st.sprites).insert(sprite.name.clone(), sprite);
     }
     Ok(())
+}
+
+/// Removes what an interrupted restore or checkpoint left behind.
+fn remove_leftovers(sprite: &Sprite) {
+    let dirs = [sprite.dir.clone(), sprite.checkpoints_dir()];
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("trash-") || name.ends_with(".partial") {
+                let _ = crate::util::remove_tree(&entry.path());
+            }
+        }
+    }
 }

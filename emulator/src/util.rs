@@ -198,6 +198,66 @@ pub(crate) fn parse_signal(name: &str) -> Option<nix::sys::signal::Signal> {
     upper.parse().ok()
 }
 
+/// Decodes base64url (RFC 4648 §5), with or without padding.
+pub(crate) fn base64url_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in s.trim_end_matches('=').bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((acc >> bits) & 0xff).ok()?);
+        }
+    }
+    Some(out)
+}
+
+/// Removes a directory tree without ever crossing into another filesystem: a directory on
+/// a different device (a mount point, such as a sprite's overlay or its bound `/dev`) is left
+/// alone, so a forgotten mount can never lead to deleting the host's files.
+pub(crate) fn remove_tree(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if !meta.is_dir() {
+        return std::fs::remove_file(path);
+    }
+    remove_dir_on(path, meta.dev())
+}
+
+fn remove_dir_on(dir: &std::path::Path, dev: u64) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let m = std::fs::symlink_metadata(entry.path())?;
+        if m.is_dir() {
+            if m.dev() != dev {
+                return Err(std::io::Error::other(format!(
+                    "refusing to remove {}: it is a mount point",
+                    entry.path().display()
+                )));
+            }
+            remove_dir_on(&entry.path(), dev)?;
+        } else {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    std::fs::remove_dir(dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +285,28 @@ mod tests {
         let q = Query::parse(Some("cmd=echo&cmd=a+b&cmd=%2F&tty=true"));
         assert_eq!(q.all("cmd"), ["echo", "a b", "/"]);
         assert_eq!(q.bool("tty").ok().flatten(), Some(true));
+    }
+
+    #[test]
+    fn remove_tree_removes_nested_content() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path().join("x");
+        std::fs::create_dir_all(root.join("a/b")).expect("mkdir");
+        std::fs::write(root.join("a/b/f"), "x").expect("write");
+        std::os::unix::fs::symlink("/etc", root.join("a/link")).expect("symlink");
+        remove_tree(&root).expect("remove");
+        assert!(!root.exists());
+        assert!(std::path::Path::new("/etc").exists());
+    }
+
+    #[test]
+    fn base64url_decodes() {
+        assert_eq!(
+            base64url_decode("b3JnL3h4eC95eXk").as_deref(),
+            Some(&b"org/xxx/yyy"[..])
+        );
+        assert_eq!(base64url_decode("Pz8-").as_deref(), Some(&b"??>"[..]));
+        assert_eq!(base64url_decode("a+b"), None);
     }
 
     #[test]

@@ -376,3 +376,74 @@ async fn ephemeral_data_dir_is_removed_on_shutdown() {
     env.emu.shutdown().await;
     assert!(!dir.exists());
 }
+
+#[tokio::test]
+async fn websocket_token_in_subprotocol_is_accepted_and_selected() {
+    let env = start(Plain).await;
+    env.create_sprite("dev").await;
+    let token: String = env.emu.token().bytes().map(|b| b as char).collect();
+    let encoded = base64url(token.as_bytes());
+    let url = format!(
+        "{}/v1/sprites/dev/exec?cmd=echo&cmd=hi",
+        env.emu.base_url().replacen("http", "ws", 1)
+    );
+    let mut req =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
+            .expect("req");
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        format!("sprites, sprites.bearer.{encoded}")
+            .parse()
+            .expect("header"),
+    );
+    let (mut ws, resp) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("connect");
+    assert_eq!(resp.headers()["sec-websocket-protocol"], "sprites");
+    let run = collect(&mut ws).await;
+    assert_eq!(run.stdout(), "hi\n");
+    env.emu.shutdown().await;
+}
+
+fn base64url(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn cors_preflight_and_headers_let_browsers_in() {
+    let env = start(Plain).await;
+    let resp = env
+        .http
+        .request(Method::OPTIONS, env.url("/v1/sprites"))
+        .header("origin", "http://example.test")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(resp.status(), 204);
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+    assert!(resp.headers()["access-control-allow-headers"]
+        .to_str()
+        .expect("h")
+        .contains("authorization"));
+    let resp = env
+        .req(Method::GET, "/v1/sprites")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+    env.emu.shutdown().await;
+}

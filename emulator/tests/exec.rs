@@ -20,6 +20,8 @@ both_levels!(
     tty_resize_changes_the_terminal_size,
     head_exec_reports_sprite_version,
     unknown_sprite_is_404_before_upgrade,
+    late_stdin_after_exit_keeps_the_socket,
+    missing_command_exits_127,
 );
 
 async fn frames_arrive_in_spec_order(level: IsolationChoice) {
@@ -251,5 +253,33 @@ async fn unknown_sprite_is_404_before_upgrade(level: IsolationChoice) {
         tokio_tungstenite::tungstenite::Error::Http(resp) => assert_eq!(resp.status(), 404),
         other => panic!("unexpected {other}"),
     }
+    env.emu.shutdown().await;
+}
+
+async fn late_stdin_after_exit_keeps_the_socket(level: IsolationChoice) {
+    let env = start(level).await;
+    env.create_sprite("s").await;
+    for _ in 0..5 {
+        let mut ws = env.exec("s", &cmd(&["true"])).await;
+        until_text(&mut ws, "exit").await;
+        send_stdin(&mut ws, b"late").await;
+        send_eof(&mut ws).await;
+        let run = collect(&mut ws).await;
+        assert_eq!(run.events.last(), Some(&Ev::Close(Some(1000))), "{run:?}");
+    }
+    env.emu.shutdown().await;
+}
+
+async fn missing_command_exits_127(level: IsolationChoice) {
+    let env = start(level).await;
+    env.create_sprite("s").await;
+    let mut ws = env.exec("s", &cmd(&["no-such-command-here"])).await;
+    let run = collect(&mut ws).await;
+    assert_eq!(run.exit_code(), Some(127));
+    assert!(
+        run.stderr().contains("no-such-command-here"),
+        "{}",
+        run.stderr()
+    );
     env.emu.shutdown().await;
 }

@@ -261,3 +261,21 @@ async fn planted_relative_symlink_chain_stays_inside(level: IsolationChoice) {
     );
     env.emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn chown_changes_owner_recursively() {
+    let env = start(IsolationChoice::Plain).await;
+    env.create_sprite("s").await;
+    write(&env, "/home/sprite/own/a", b"x").await;
+    let (status, body) = env
+        .json(Method::POST, "/v1/sprites/s/fs/chown", Some(serde_json::json!({"path": "/home/sprite/own", "uid": 1234, "gid": 4321, "recursive": true})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["count"], 2);
+    assert_eq!(body["affected"][0]["uid"], 1234);
+    let meta = std::fs::metadata(env.emu.data_dir().join("sprites/s/root/home/sprite/own/a"))
+        .expect("meta");
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 1234);
+    assert_eq!(std::os::unix::fs::MetadataExt::gid(&meta), 4321);
+    env.emu.shutdown().await;
+}

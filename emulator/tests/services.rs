@@ -60,7 +60,7 @@ async fn create_streams_started_output_complete(level: IsolationChoice) {
         &env,
         "web",
         json!({"cmd": "sh", "args": ["-c", "echo hello; sleep 30"]}),
-        "1s",
+        "3s",
     )
     .await;
     assert_eq!(status, 200);
@@ -93,11 +93,17 @@ async fn running_service_has_state_and_log_file(level: IsolationChoice) {
         "500ms",
     )
     .await;
+    eventually("the service to run", || async {
+        let (_, body) = env
+            .json(Method::GET, "/v1/sprites/s/services/web", None)
+            .await;
+        body["state"]["status"] == "running"
+    })
+    .await;
     let (status, body) = env
         .json(Method::GET, "/v1/sprites/s/services/web", None)
         .await;
     assert_eq!(status, 200);
-    assert_eq!(body["state"]["status"], "running");
     assert!(body["state"]["pid"].as_u64().is_some());
     assert_eq!(body["http_port"], 8080);
     let (_, list) = env.json(Method::GET, "/v1/sprites/s/services", None).await;
@@ -200,6 +206,13 @@ async fn signal_unknown_and_invalid_are_rejected(level: IsolationChoice) {
     let env = start(level).await;
     env.create_sprite("s").await;
     put_service(&env, "web", json!({"cmd": "sleep", "args": ["30"]}), "0s").await;
+    eventually("the service to run", || async {
+        let (_, body) = env
+            .json(Method::GET, "/v1/sprites/s/services/web", None)
+            .await;
+        body["state"]["status"] == "running"
+    })
+    .await;
     let sig = |name: &str, signal: &str| json!({"name": name, "signal": signal});
     let (status, _) = env
         .json(
@@ -297,5 +310,70 @@ async fn network_policy_is_stored_and_validated(level: IsolationChoice) {
         )
         .await;
     assert_eq!(status, 400);
+    env.emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn logs_replay_buffered_lines_then_complete() {
+    let env = start(IsolationChoice::Plain).await;
+    env.create_sprite("s").await;
+    put_service(
+        &env,
+        "web",
+        json!({"cmd": "sh", "args": ["-c", "echo one; echo two; echo three >&2; sleep 30"]}),
+        "500ms",
+    )
+    .await;
+    eventually("three log lines", || async {
+        let (_, lines) = env
+            .ndjson(Method::GET, "/v1/sprites/s/services/web/logs")
+            .await;
+        lines.iter().filter(|l| l["data"].is_string()).count() == 3
+    })
+    .await;
+    let (status, lines) = env
+        .ndjson(Method::GET, "/v1/sprites/s/services/web/logs?lines=2")
+        .await;
+    assert_eq!(status, 200);
+    let data: Vec<&str> = lines.iter().filter_map(|l| l["data"].as_str()).collect();
+    assert_eq!(data.len(), 2, "{lines:?}");
+    assert!(data.contains(&"three\n"), "{lines:?}");
+    assert_eq!(lines.last().expect("l")["type"], "complete");
+    env.emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn restart_stops_then_starts_again() {
+    let env = start(IsolationChoice::Plain).await;
+    env.create_sprite("s").await;
+    put_service(&env, "web", json!({"cmd": "sleep", "args": ["30"]}), "0s").await;
+    eventually("the service to run", || async {
+        let (_, body) = env
+            .json(Method::GET, "/v1/sprites/s/services/web", None)
+            .await;
+        body["state"]["status"] == "running"
+    })
+    .await;
+    let (_, before) = env
+        .json(Method::GET, "/v1/sprites/s/services/web", None)
+        .await;
+    let (status, lines) = env
+        .ndjson(
+            Method::POST,
+            "/v1/sprites/s/services/web/restart?duration=2s",
+        )
+        .await;
+    assert_eq!(status, 200);
+    let t = types(&lines);
+    let pos = |k: &str| t.iter().position(|x| x == k);
+    assert!(
+        pos("stopping") < pos("stopped") && pos("stopped") < pos("started"),
+        "{t:?}"
+    );
+    let (_, after) = env
+        .json(Method::GET, "/v1/sprites/s/services/web", None)
+        .await;
+    assert_eq!(after["state"]["status"], "running");
+    assert_ne!(before["state"]["pid"], after["state"]["pid"]);
     env.emu.shutdown().await;
 }

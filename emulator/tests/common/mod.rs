@@ -20,6 +20,13 @@ pub struct Env {
     pub http: reqwest::Client,
 }
 
+/// An HTTP client for the tests (plain HTTP; a crypto provider is installed because workspace
+/// builds unify reqwest's features with the `sprites` crate's provider-less rustls).
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 pub async fn start(isolation: IsolationChoice) -> Env {
     let emu = Emulator::builder()
         .isolation(isolation)
@@ -28,7 +35,7 @@ pub async fn start(isolation: IsolationChoice) -> Env {
         .expect("emulator starts");
     Env {
         emu,
-        http: reqwest::Client::new(),
+        http: http_client(),
     }
 }
 
@@ -36,7 +43,7 @@ pub async fn start_with(builder: sprites_emulator::EmulatorBuilder) -> Env {
     let emu = builder.start().await.expect("emulator starts");
     Env {
         emu,
-        http: reqwest::Client::new(),
+        http: http_client(),
     }
 }
 
