@@ -158,10 +158,10 @@ pub use runtime::{Tokio, TokioBody, TokioListener, TokioTcpStream, TokioWebSocke
 pub use sprites_core;
 
 pub use sprites_core::client::{ChildStderr, ChildStdin, ChildStdout, PortChange, PortEvents};
+pub use sprites_core::error::FsErrorCode;
 /// The `session_info` message of an exec socket (see [`Child::session_info`]); the
 /// session-list entry is [`SessionInfo`].
 pub use sprites_core::exec::message::SessionInfo as ExecSessionInfo;
-pub use sprites_core::error::FsErrorCode;
 pub use sprites_core::exec::Keepalive;
 pub use sprites_core::model::{
     Checkpoint, CreateSpriteRequest, DirEntry, ExecOptions, ExitStatus, FileInfo, KillEvent,
