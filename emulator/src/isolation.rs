@@ -433,8 +433,16 @@ impl SpriteEnv {
                 cg.create()?;
                 // The wrapper shell exports a PWD of its own; drop it unless the caller set one.
                 let keep_pwd = env.iter().any(|(k, _)| k == "PWD");
+                // With a TTY the command must lead its own session inside the PID namespace
+                // and own the terminal there: otherwise the terminal's foreground group is the
+                // wrapper's, invisible inside, and shells fail to restore it on exit.
                 let script = format!(
-                    r#"p="$0"; t="$1"; d="$2"; shift 2; echo $$ > "$p" && exec /usr/bin/nsenter --target "$t" --mount --pid --root --wd -- /usr/bin/env {}-C "$d" -- "$@""#,
+                    r#"p="$0"; t="$1"; d="$2"; shift 2; echo $$ > "$p" && exec /usr/bin/nsenter --target "$t" --mount --pid --root --wd -- {}/usr/bin/env {}-C "$d" -- "$@""#,
+                    if spec.tty {
+                        "/usr/bin/setsid --ctty "
+                    } else {
+                        ""
+                    },
                     if keep_pwd { "" } else { "-u PWD " }
                 );
                 let dir = spec.dir.clone().unwrap_or_else(|| "/home/sprite".into());

@@ -247,6 +247,21 @@ pub async fn tty_and_resize<R: Runtime>(cx: &Ctx<R>) {
     let status = cx.within(STEP, "wait", child.wait()).await.expect("wait");
     assert!(status.success());
 
+    // An interactive shell on the terminal exits with its own code (it owns the terminal).
+    let mut shell = sprite
+        .command("sh")
+        .tty(true)
+        .spawn()
+        .await
+        .expect("spawn sh");
+    let shell_in = shell.take_stdin().expect("stdin");
+    shell_in.write_all(b"exit 3\r").await.expect("write");
+    let status = cx
+        .within(STEP, "shell exit", shell.wait())
+        .await
+        .expect("wait");
+    assert_eq!(status.code(), 3);
+
     let mut plain = sprite.command("true").spawn().await.expect("spawn");
     let err = plain.resize(10, 10).expect_err("resize without a tty");
     assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
