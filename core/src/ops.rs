@@ -380,6 +380,25 @@ impl Operation for ListSprites {
     }
 }
 
+/// `GET /v1/sprites` with `Accept: application/x-ndjson`: a watch stream of sprite changes
+/// (sdk-landscape §4). The line format is undocumented, so events are kept as JSON values.
+#[derive(Clone, Debug, Default)]
+pub struct WatchSprites(pub ListOptions);
+
+impl StreamOperation for WatchSprites {
+    type Event = serde_json::Value;
+
+    fn request(&self, endpoint: &Endpoint) -> Result<Request> {
+        let mut req = ListSprites(self.0.clone()).request(endpoint)?;
+        req.headers.push(("accept", "application/x-ndjson".into()));
+        Ok(req)
+    }
+
+    fn is_idempotent(&self) -> bool {
+        true
+    }
+}
+
 /// Declares an operation on one sprite that takes only its name.
 macro_rules! sprite_op {
     ($(#[$doc:meta])* $name:ident) => {

@@ -2809,3 +2809,21 @@ fn fs_operations_retry_and_timeout_classes() {
     assert_eq!(classes(&fs_chmod("/a")), (true, TimeoutClass::Default));
     assert_eq!(classes(&fs_chown("/a")), (true, TimeoutClass::Default));
 }
+
+#[test]
+fn watch_sprites_asks_for_ndjson_and_decodes_lines() {
+    use sprites_core::ops::{StreamOperation, WatchSprites};
+    let ep = sprites_core::request::Endpoint::new("https://api.sprites.dev/", "tok").unwrap();
+    let op = WatchSprites(sprites_core::model::ListOptions {
+        prefix: Some("web".into()),
+        ..Default::default()
+    });
+    let req = op.request(&ep).unwrap();
+    assert_eq!(req.url, "https://api.sprites.dev/v1/sprites?prefix=web");
+    assert_eq!(req.header("accept"), Some("application/x-ndjson"));
+    assert!(op.is_idempotent());
+    let mut decoder = op.decoder();
+    decoder.handle_slice(b"{\"name\":\"web-1\",\"status\":\"running\"}\n");
+    let event = decoder.poll_event().unwrap().unwrap();
+    assert_eq!(event["name"], "web-1");
+}

@@ -397,6 +397,12 @@ impl<R: Runtime> SpritesClient<R> {
         SpriteStream::new(self.clone(), options)
     }
 
+    /// Watches sprite changes (`GET /v1/sprites` as NDJSON). The event format is not
+    /// documented, so each line comes as a JSON value.
+    pub async fn watch(&self, options: ListOptions) -> Result<EventStream<R, serde_json::Value>> {
+        self.call_stream(&crate::ops::WatchSprites(options)).await
+    }
+
     /// Deletes sprite `name`.
     ///
     /// ```no_run
