@@ -399,6 +399,15 @@ impl<R: Runtime> SpritesClient<R> {
 
     /// Watches sprite changes (`GET /v1/sprites` as NDJSON). The event format is not
     /// documented, so each line comes as a JSON value.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: sprites_core::client::SpritesClient<impl sprites_core::client::Runtime>) -> sprites_core::Result<()> {
+    /// let mut changes = client.watch(Default::default()).await?;
+    /// while let Some(change) = changes.next().await {
+    ///     println!("{}", change?);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn watch(&self, options: ListOptions) -> Result<EventStream<R, serde_json::Value>> {
         self.call_stream(&crate::ops::WatchSprites(options)).await
     }
