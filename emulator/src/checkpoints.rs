@@ -10,14 +10,15 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::SubsecRound;
 use chrono::Utc;
 use serde::Deserialize;
-use serde_json::json;
+use sprites_core::model::{Checkpoint, StreamMessage};
 
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::exec::agent_sprite;
 use crate::store::{lock, AppState, CheckpointMeta, Sprite};
-use crate::util::{json_body, now_nanos, rfc3339_secs, NdjsonTx};
+use crate::util::{json_body, NdjsonTx};
 
 #[derive(Debug, Default, Deserialize)]
 struct CreateBody {
@@ -52,8 +53,7 @@ pub(crate) async fn create(
                 ] {
                     info(&tx, &line).await;
                 }
-                tx.line(&json!({"type": "complete", "data": format!("Checkpoint {id} created successfully"), "time": now_nanos()}))
-                    .await;
+                complete(&tx, format!("Checkpoint {id} created successfully")).await;
             }
             Err(e) => {
                 error(&tx, &format!("Failed to create checkpoint: {e}")).await;
@@ -64,13 +64,27 @@ pub(crate) async fn create(
 }
 
 async fn info(tx: &NdjsonTx, data: &str) {
-    tx.line(&json!({"type": "info", "data": data, "time": now_nanos()}))
-        .await;
+    tx.line(&StreamMessage::Info {
+        data: data.into(),
+        time: Some(Utc::now()),
+    })
+    .await;
+}
+
+async fn complete(tx: &NdjsonTx, data: String) {
+    tx.line(&StreamMessage::Complete {
+        data,
+        time: Some(Utc::now()),
+    })
+    .await;
 }
 
 async fn error(tx: &NdjsonTx, msg: &str) {
-    tx.line(&json!({"type": "error", "error": msg, "time": now_nanos()}))
-        .await;
+    tx.line(&StreamMessage::Error {
+        message: msg.into(),
+        time: Some(Utc::now()),
+    })
+    .await;
 }
 
 /// Takes a checkpoint: freeze, copy the writable layer, thaw, record.
@@ -126,17 +140,29 @@ fn normalize_id(id: &str) -> String {
     id.to_string()
 }
 
-fn entry(c: &CheckpointMeta) -> serde_json::Value {
-    let mut v = json!({"id": c.id, "create_time": rfc3339_secs(&c.create_time), "is_auto": false});
-    if let Some(obj) = v.as_object_mut() {
-        if let Some(comment) = &c.comment {
-            obj.insert("comment".into(), comment.clone().into());
-        }
-        if let Some(src) = &c.source_id {
-            obj.insert("source_id".into(), src.clone().into());
-        }
+fn entry(c: &CheckpointMeta) -> Checkpoint {
+    Checkpoint {
+        id: c.id.clone(),
+        comment: c.comment.clone(),
+        created_at: Some(c.create_time.trunc_subsecs(0)),
+        source_id: c.source_id.clone(),
+        path: None,
+        history: Vec::new(),
+        is_auto: false,
+        health: None,
     }
-    v
+}
+
+fn current() -> Checkpoint {
+    Checkpoint {
+        id: "Current".into(),
+        created_at: Some(Utc::now().trunc_subsecs(0)),
+        ..Checkpoint::default()
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
 }
 
 /// `GET /v1/sprites/{name}/checkpoints`: a bare array, `Current` first, newest first.
@@ -146,8 +172,7 @@ pub(crate) async fn list(
 ) -> ApiResult<Response> {
     let sprite = agent_sprite(&st, &name)?;
     let meta = lock(&sprite.meta);
-    let mut out =
-        vec![json!({"id": "Current", "create_time": rfc3339_secs(&Utc::now()), "is_auto": false})];
+    let mut out = vec![current()];
     let mut cps: Vec<&CheckpointMeta> = meta.checkpoints.iter().collect();
     cps.sort_by(|a, b| {
         b.create_time
@@ -155,10 +180,7 @@ pub(crate) async fn list(
             .then_with(|| id_number(&b.id).cmp(&id_number(&a.id)))
     });
     out.extend(cps.into_iter().map(entry));
-    Ok(json_response(
-        StatusCode::OK,
-        &serde_json::Value::Array(out),
-    ))
+    Ok(json_response(StatusCode::OK, &to_json(&out)))
 }
 
 fn id_number(id: &str) -> u64 {
@@ -183,13 +205,10 @@ pub(crate) async fn get(
 ) -> ApiResult<Response> {
     let sprite = agent_sprite(&st, &name)?;
     if id == "Current" || id == "active" {
-        return Ok(json_response(
-            StatusCode::OK,
-            &json!({"id": "Current", "create_time": rfc3339_secs(&Utc::now()), "is_auto": false}),
-        ));
+        return Ok(json_response(StatusCode::OK, &to_json(&current())));
     }
     let c = find(&sprite, &id).ok_or_else(|| not_found(&id))?;
-    Ok(json_response(StatusCode::OK, &entry(&c)))
+    Ok(json_response(StatusCode::OK, &to_json(&entry(&c))))
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -241,8 +260,7 @@ pub(crate) async fn restore(
         match restore_into(&sprite, &c.id).await {
             Ok(()) => {
                 info(&tx, "Container components started successfully").await;
-                tx.line(&json!({"type": "complete", "data": format!("Restore from {} complete", c.id), "time": now_nanos()}))
-                    .await;
+                complete(&tx, format!("Restore from {} complete", c.id)).await;
             }
             Err(e) => error(&tx, &format!("Failed to restore checkpoint: {e}")).await,
         }

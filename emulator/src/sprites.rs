@@ -7,16 +7,18 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::SubsecRound;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
+use sprites_core::model::{SpriteInfo, SpriteStatus, UrlSettings};
 
 use crate::error::{edge_json, ApiError, ApiResult};
 use crate::isolation::SpriteEnv;
 use crate::store::{
     is_valid_name, lock, random_uuid, AppState, CheckpointMeta, Shared, Sprite, SpriteMeta,
 };
-use crate::util::{json_body, rfc3339_micros, Query};
+use crate::util::{json_body, Query};
 
 #[derive(Debug, Deserialize)]
 struct CreateBody {
@@ -139,33 +141,35 @@ fn validate_url_settings(
 
 /// The full `SpriteInfo` of a sprite.
 pub(crate) fn info(st: &Shared, sprite: &Sprite) -> serde_json::Value {
-    let status = sprite.status(&st.limits);
+    let status = match sprite.status(&st.limits) {
+        "running" => SpriteStatus::Running,
+        "warm" => SpriteStatus::Warm,
+        _ => SpriteStatus::Cold,
+    };
     let meta = lock(&sprite.meta);
-    let mut v = json!({
-        "id": meta.id,
-        "name": meta.name,
-        "organization": "emulator",
-        "status": status,
-        "url": format!("{}/s/{}", st.base_url, meta.name),
-        "url_settings": meta.url_settings,
-        "created_at": rfc3339_micros(&meta.created_at),
-        "updated_at": rfc3339_micros(&meta.updated_at),
-        "version": null,
-        "environment_version": null,
-        "labels": meta.labels,
-        "environment": meta.environment,
-        "primary_region": "local",
-    });
-    if let Some(obj) = v.as_object_mut() {
-        if !meta.config.is_null() {
-            obj.insert("config".into(), meta.config.clone());
-        }
-        if let Some(t) = meta.last_running_at {
-            obj.insert("last_running_at".into(), rfc3339_micros(&t).into());
-            obj.insert("last_active_at".into(), rfc3339_micros(&t).into());
-        }
-    }
-    v
+    let micros = |t: &chrono::DateTime<Utc>| t.trunc_subsecs(6);
+    let info = SpriteInfo {
+        id: meta.id.clone(),
+        name: meta.name.clone(),
+        organization_name: "emulator".into(),
+        status,
+        config: serde_json::from_value(meta.config.clone()).unwrap_or_default(),
+        environment: meta.environment.clone(),
+        created_at: Some(micros(&meta.created_at)),
+        updated_at: Some(micros(&meta.updated_at)),
+        url: Some(format!("{}/s/{}", st.base_url, meta.name)),
+        url_settings: serde_json::from_value::<UrlSettings>(meta.url_settings.clone()).ok(),
+        bucket_name: None,
+        primary_region: Some("local".into()),
+        labels: meta.labels.clone(),
+        version: None,
+        environment_version: None,
+        last_running_at: meta.last_running_at.as_ref().map(micros),
+        last_warming_at: None,
+        last_started_at: None,
+        last_active_at: meta.last_running_at.as_ref().map(micros),
+    };
+    serde_json::to_value(&info).unwrap_or_default()
 }
 
 /// `GET /v1/sprites?prefix=&max_results=&continuation_token=`.

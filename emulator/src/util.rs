@@ -129,21 +129,6 @@ pub(crate) fn json_body<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
 }
 
-/// Now, RFC 3339 with nanoseconds (NDJSON stream lines).
-pub(crate) fn now_nanos() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
-}
-
-/// A timestamp in RFC 3339 with seconds.
-pub(crate) fn rfc3339_secs(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// A timestamp in RFC 3339 with microseconds (edge layer style).
-pub(crate) fn rfc3339_micros(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
 /// The sending half of an NDJSON response; each `line` is one JSON object, flushed at once.
 #[derive(Debug, Clone)]
 pub(crate) struct NdjsonTx(mpsc::Sender<Bytes>);
