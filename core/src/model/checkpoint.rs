@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::serde_util::{nullable, opt_time, string_or_number, tagged_with_unknown};
+use super::serde_util::{nullable, opt_time, string_or_number};
 
 /// A saved state of a sprite's filesystem.
 ///
@@ -222,11 +222,169 @@ enum StreamMessageWire {
     Unknown(serde_json::Value),
 }
 
-tagged_with_unknown!(
-    StreamMessage via StreamMessageWire,
-    Unknown,
-    ["info", "complete", "error", "stdout", "stderr"]
-);
+impl StreamMessage {
+    /// The `type` strings this enum knows; any other becomes [`StreamMessage::Unknown`].
+    pub const KNOWN_TYPES: &'static [&'static str] =
+        &["info", "complete", "error", "stdout", "stderr"];
+}
+
+impl Serialize for StreamMessage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            StreamMessage::Unknown(v) => v.serialize(s),
+            known => StreamMessageWire::serialize(known, s),
+        }
+    }
+}
+
+/// Reads a stream line in one pass (checkpoint and restore streams are the hot NDJSON path;
+/// an internally tagged enum, or a `Value` first, would buffer every line). Fields of a known
+/// `type` are checked; a line of any other `type`, or not an object, is kept whole.
+impl<'de> Deserialize<'de> for StreamMessage {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LineVisitor)
+    }
+}
+
+struct LineVisitor;
+
+impl LineVisitor {
+    fn other<E: serde::de::Error>(value: serde_json::Value) -> Result<StreamMessage, E> {
+        Ok(StreamMessage::Unknown(value))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for LineVisitor {
+    type Value = StreamMessage;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a stream line")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<StreamMessage, A::Error> {
+        use serde::de::Error as _;
+        use serde_json::Value;
+        let mut kind: Option<Value> = None;
+        let mut data: Option<Value> = None;
+        let mut error: Option<Value> = None;
+        let mut message: Option<Value> = None;
+        let mut time: Option<Value> = None;
+        let mut rest: Vec<(String, Value)> = Vec::new();
+        while let Some(key) = map.next_key::<alloc::borrow::Cow<'de, str>>()? {
+            let slot = match key.as_ref() {
+                "type" => &mut kind,
+                "data" => &mut data,
+                "error" => &mut error,
+                "message" => &mut message,
+                "time" => &mut time,
+                _ => {
+                    rest.push((key.into_owned(), map.next_value()?));
+                    continue;
+                }
+            };
+            *slot = Some(map.next_value()?);
+        }
+        let known = kind
+            .as_ref()
+            .and_then(Value::as_str)
+            .filter(|k| StreamMessage::KNOWN_TYPES.contains(k))
+            .map(String::from);
+        let Some(kind) = known else {
+            let mut object = serde_json::Map::new();
+            let named = [
+                ("type", kind),
+                ("data", data),
+                ("error", error),
+                ("message", message),
+                ("time", time),
+            ];
+            for (k, v) in named {
+                if let Some(v) = v {
+                    object.insert(String::from(k), v);
+                }
+            }
+            object.extend(rest);
+            return Ok(StreamMessage::Unknown(Value::Object(object)));
+        };
+        let text = |field: &str, v: Option<Value>| -> Result<String, A::Error> {
+            match v {
+                None | Some(Value::Null) => Ok(String::new()),
+                Some(Value::String(s)) => Ok(s),
+                Some(other) => Err(A::Error::custom(alloc::format!(
+                    "malformed {kind:?} message: {field} is {other}, not a string"
+                ))),
+            }
+        };
+        let time = time.and_then(|t| match t {
+            Value::String(s) => super::serde_util::parse_timestamp(&s),
+            Value::Number(n) => n
+                .as_i64()
+                .and_then(|secs| DateTime::from_timestamp(secs, 0)),
+            _ => None,
+        });
+        Ok(match kind.as_str() {
+            "info" => StreamMessage::Info {
+                data: text("data", data)?,
+                time,
+            },
+            "complete" => StreamMessage::Complete {
+                data: text("data", data)?,
+                time,
+            },
+            "error" => StreamMessage::Error {
+                message: match error {
+                    None | Some(Value::Null) => text("message", message)?,
+                    some => text("error", some)?,
+                },
+                time,
+            },
+            "stdout" => StreamMessage::Stdout {
+                data: text("data", data)?,
+            },
+            _ => StreamMessage::Stderr {
+                data: text("data", data)?,
+            },
+        })
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<StreamMessage, E> {
+        Self::other(serde_json::Value::String(String::from(v)))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<StreamMessage, E> {
+        Self::other(v.into())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<StreamMessage, E> {
+        Self::other(v.into())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<StreamMessage, E> {
+        Self::other(v.into())
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<StreamMessage, E> {
+        Self::other(v.into())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<StreamMessage, E> {
+        Self::other(serde_json::Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> Result<StreamMessage, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(StreamMessage::Unknown(serde_json::Value::Array(items)))
+    }
+}
 
 impl StreamMessage {
     /// The new checkpoint's id, if this line of a create stream carries it: the `complete`
