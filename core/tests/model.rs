@@ -1407,3 +1407,26 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn stream_message_unknown_lines_are_kept_whole() {
+    use sprites_core::model::StreamMessage;
+    for line in [
+        r#"{"type":"progress","pct":5,"data":"x","time":"2026-01-31T12:24:41Z","nested":{"a":[1,2]}}"#,
+        r#"{"type":7,"data":"x"}"#,
+        r#"{"data":"no type"}"#,
+        r#"[1,2]"#,
+        r#""text""#,
+    ] {
+        let parsed: StreamMessage = serde_json::from_str(line).unwrap();
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(parsed, StreamMessage::Unknown(value), "{line}");
+    }
+}
+
+#[test]
+fn stream_message_known_type_with_bad_field_is_an_error() {
+    use sprites_core::model::StreamMessage;
+    let err = serde_json::from_str::<StreamMessage>(r#"{"type":"info","data":5}"#).unwrap_err();
+    assert!(err.to_string().contains("info"), "{err}");
+}

@@ -246,6 +246,93 @@ impl<'de> Deserialize<'de> for StreamMessage {
     }
 }
 
+/// A key of a stream line, matched without allocating for the known ones.
+enum LineField {
+    Type,
+    Data,
+    Error,
+    Message,
+    Time,
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for LineField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = LineField;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<LineField, E> {
+                Ok(match v {
+                    "type" => LineField::Type,
+                    "data" => LineField::Data,
+                    "error" => LineField::Error,
+                    "message" => LineField::Message,
+                    "time" => LineField::Time,
+                    other => LineField::Other(String::from(other)),
+                })
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+/// The `type` of a stream line: one of [`StreamMessage::KNOWN_TYPES`], or anything else kept
+/// as it was sent.
+enum LineKind {
+    Known(&'static str),
+    Other(serde_json::Value),
+}
+
+impl<'de> Deserialize<'de> for LineKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = LineKind;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a line type")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<LineKind, E> {
+                let known = StreamMessage::KNOWN_TYPES.iter().find(|k| **k == v);
+                Ok(match known {
+                    Some(k) => LineKind::Known(k),
+                    None => LineKind::Other(serde_json::Value::String(String::from(v))),
+                })
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<LineKind, E> {
+                Ok(LineKind::Other(v.into()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<LineKind, E> {
+                Ok(LineKind::Other(v.into()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<LineKind, E> {
+                Ok(LineKind::Other(v.into()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<LineKind, E> {
+                Ok(LineKind::Other(v.into()))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<LineKind, E> {
+                Ok(LineKind::Other(serde_json::Value::Null))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<LineKind, A::Error> {
+                let v = serde_json::Value::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(map),
+                )?;
+                Ok(LineKind::Other(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<LineKind, A::Error> {
+                let v = serde_json::Value::deserialize(
+                    serde::de::value::SeqAccessDeserializer::new(seq),
+                )?;
+                Ok(LineKind::Other(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 struct LineVisitor;
 
 impl LineVisitor {
@@ -267,47 +354,52 @@ impl<'de> serde::de::Visitor<'de> for LineVisitor {
     ) -> Result<StreamMessage, A::Error> {
         use serde::de::Error as _;
         use serde_json::Value;
-        let mut kind: Option<Value> = None;
+        let mut kind: Option<LineKind> = None;
         let mut data: Option<Value> = None;
         let mut error: Option<Value> = None;
         let mut message: Option<Value> = None;
         let mut time: Option<Value> = None;
         let mut rest: Vec<(String, Value)> = Vec::new();
-        while let Some(key) = map.next_key::<alloc::borrow::Cow<'de, str>>()? {
-            let slot = match key.as_ref() {
-                "type" => &mut kind,
-                "data" => &mut data,
-                "error" => &mut error,
-                "message" => &mut message,
-                "time" => &mut time,
-                _ => {
-                    rest.push((key.into_owned(), map.next_value()?));
+        while let Some(key) = map.next_key::<LineField>()? {
+            let slot = match key {
+                LineField::Type => {
+                    kind = Some(map.next_value()?);
+                    continue;
+                }
+                LineField::Data => &mut data,
+                LineField::Error => &mut error,
+                LineField::Message => &mut message,
+                LineField::Time => &mut time,
+                LineField::Other(name) => {
+                    rest.push((name, map.next_value()?));
                     continue;
                 }
             };
             *slot = Some(map.next_value()?);
         }
-        let known = kind
-            .as_ref()
-            .and_then(Value::as_str)
-            .filter(|k| StreamMessage::KNOWN_TYPES.contains(k))
-            .map(String::from);
-        let Some(kind) = known else {
-            let mut object = serde_json::Map::new();
-            let named = [
-                ("type", kind),
-                ("data", data),
-                ("error", error),
-                ("message", message),
-                ("time", time),
-            ];
-            for (k, v) in named {
-                if let Some(v) = v {
-                    object.insert(String::from(k), v);
+        let kind = match kind {
+            Some(LineKind::Known(kind)) => kind,
+            other => {
+                let mut object = serde_json::Map::new();
+                let kind = other.map(|k| match k {
+                    LineKind::Known(name) => Value::String(String::from(name)),
+                    LineKind::Other(v) => v,
+                });
+                let named = [
+                    ("type", kind),
+                    ("data", data),
+                    ("error", error),
+                    ("message", message),
+                    ("time", time),
+                ];
+                for (k, v) in named {
+                    if let Some(v) = v {
+                        object.insert(String::from(k), v);
+                    }
                 }
+                object.extend(rest);
+                return Ok(StreamMessage::Unknown(Value::Object(object)));
             }
-            object.extend(rest);
-            return Ok(StreamMessage::Unknown(Value::Object(object)));
         };
         let text = |field: &str, v: Option<Value>| -> Result<String, A::Error> {
             match v {
@@ -325,7 +417,7 @@ impl<'de> serde::de::Visitor<'de> for LineVisitor {
                 .and_then(|secs| DateTime::from_timestamp(secs, 0)),
             _ => None,
         });
-        Ok(match kind.as_str() {
+        Ok(match kind {
             "info" => StreamMessage::Info {
                 data: text("data", data)?,
                 time,
