@@ -90,12 +90,56 @@ pub(crate) fn string_list<'de, D: Deserializer<'de>>(
 /// (with `T` or a space between date and time), read as UTC.
 pub(crate) fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
+    if let Some(t) = parse_utc_fast(s.as_bytes()) {
+        return Some(t);
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
     ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
         .iter()
         .find_map(|fmt| NaiveDateTime::parse_from_str(s, fmt).ok())
+        .map(|naive| naive.and_utc())
+}
+
+/// The one form the API writes on every stream line, `2026-01-31T12:24:41.779658713Z`
+/// (`YYYY-MM-DDTHH:MM:SS`, an optional fraction of up to nine digits, `Z`), read without the
+/// general parser; anything else gives `None` and goes to it.
+fn parse_utc_fast(b: &[u8]) -> Option<DateTime<Utc>> {
+    fn num(b: &[u8]) -> Option<u32> {
+        b.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    }
+    let (head, rest) = (b.get(..19)?, b.get(19..)?);
+    if head.get(4) != Some(&b'-')
+        || head.get(7) != Some(&b'-')
+        || head.get(10) != Some(&b'T')
+        || head.get(13) != Some(&b':')
+        || head.get(16) != Some(&b':')
+    {
+        return None;
+    }
+    let year = i32::try_from(num(head.get(0..4)?)?).ok()?;
+    let (month, day) = (num(head.get(5..7)?)?, num(head.get(8..10)?)?);
+    let (hour, minute, second) = (
+        num(head.get(11..13)?)?,
+        num(head.get(14..16)?)?,
+        num(head.get(17..19)?)?,
+    );
+    let frac = match rest.split_last()? {
+        (b'Z', frac) => frac,
+        _ => return None,
+    };
+    let nanos = match frac.split_first() {
+        None => 0,
+        Some((b'.', digits)) if (1..=9).contains(&digits.len()) => {
+            num(digits)? * 10u32.pow(9 - u32::try_from(digits.len()).ok()?)
+        }
+        Some(_) => return None,
+    };
+    chrono::NaiveDate::from_ymd_opt(year, month, day)?
+        .and_hms_nano_opt(hour, minute, second, nanos)
         .map(|naive| naive.and_utc())
 }
 
@@ -314,3 +358,43 @@ macro_rules! tagged_with_unknown {
 }
 
 pub(crate) use tagged_with_unknown;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_timestamp_path_agrees_with_the_general_parser() {
+        for s in [
+            "2026-01-31T12:24:41Z",
+            "2026-01-31T12:24:41.7Z",
+            "2026-01-31T12:24:41.779658713Z",
+            "2026-01-31T12:24:41.000000001Z",
+            "1999-12-31T23:59:59.123456Z",
+            "2024-02-29T00:00:00.5Z",
+        ] {
+            let general = DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+            assert_eq!(parse_utc_fast(s.as_bytes()), Some(general), "{s}");
+            assert_eq!(parse_timestamp(s), Some(general), "{s}");
+        }
+    }
+
+    #[test]
+    fn fast_timestamp_path_declines_other_forms() {
+        for s in [
+            "2026-01-31T12:24:41+02:00",
+            "2026-01-31 12:24:41Z",
+            "2026-01-31T12:24:41.Z",
+            "2026-01-31T12:24:41.1234567890Z",
+            "2025-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-01-31T12:24:60Z",
+            "２026-01-31T12:24:41Z",
+            "",
+        ] {
+            assert_eq!(parse_utc_fast(s.as_bytes()), None, "{s}");
+        }
+        assert!(parse_timestamp("2026-01-31T12:24:41+02:00").is_some());
+        assert!(parse_timestamp("2026-01-31 12:24:41").is_some());
+    }
+}
