@@ -333,6 +333,76 @@ impl<'de> Deserialize<'de> for LineKind {
     }
 }
 
+/// A stream line's `time`: parsed, or the value as sent.
+enum LineTime {
+    Parsed(Option<DateTime<Utc>>),
+    Raw(serde_json::Value),
+}
+
+/// Reads `time`, parsing it straight from the input when `parse_now`.
+struct TimeSeed {
+    parse_now: bool,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for TimeSeed {
+    type Value = LineTime;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<LineTime, D::Error> {
+        if !self.parse_now {
+            return serde_json::Value::deserialize(d).map(LineTime::Raw);
+        }
+        d.deserialize_any(TimeVisitor).map(LineTime::Parsed)
+    }
+}
+
+/// Parses a time without copying its text: RFC 3339 text or Unix seconds; values of other
+/// shapes give no time.
+struct TimeVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TimeVisitor {
+    type Value = Option<DateTime<Utc>>;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a time")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(super::serde_util::parse_timestamp(v))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(DateTime::from_timestamp(v, 0))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(i64::try_from(v)
+            .ok()
+            .and_then(|v| DateTime::from_timestamp(v, 0)))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        serde::de::IgnoredAny::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(None)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        serde::de::IgnoredAny::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(None)
+    }
+}
+
 struct LineVisitor;
 
 impl LineVisitor {
@@ -358,7 +428,9 @@ impl<'de> serde::de::Visitor<'de> for LineVisitor {
         let mut data: Option<Value> = None;
         let mut error: Option<Value> = None;
         let mut message: Option<Value> = None;
-        let mut time: Option<Value> = None;
+        // Parsed straight from the input once the line's type is known (no copy of the text);
+        // kept as sent otherwise, in case the line turns out to be of an unknown type.
+        let mut time: Option<LineTime> = None;
         let mut rest: Vec<(String, Value)> = Vec::new();
         while let Some(key) = map.next_key::<LineField>()? {
             let slot = match key {
@@ -369,7 +441,11 @@ impl<'de> serde::de::Visitor<'de> for LineVisitor {
                 LineField::Data => &mut data,
                 LineField::Error => &mut error,
                 LineField::Message => &mut message,
-                LineField::Time => &mut time,
+                LineField::Time => {
+                    let parse_now = matches!(kind, Some(LineKind::Known(_)));
+                    time = Some(map.next_value_seed(TimeSeed { parse_now })?);
+                    continue;
+                }
                 LineField::Other(name) => {
                     rest.push((name, map.next_value()?));
                     continue;
@@ -384,6 +460,11 @@ impl<'de> serde::de::Visitor<'de> for LineVisitor {
                 let kind = other.map(|k| match k {
                     LineKind::Known(name) => Value::String(String::from(name)),
                     LineKind::Other(v) => v,
+                });
+                let time = time.map(|t| match t {
+                    LineTime::Raw(v) => v,
+                    // Parsed only after a known type was seen, so never for this line.
+                    LineTime::Parsed(_) => Value::Null,
                 });
                 let named = [
                     ("type", kind),
@@ -411,11 +492,12 @@ impl<'de> serde::de::Visitor<'de> for LineVisitor {
             }
         };
         let time = time.and_then(|t| match t {
-            Value::String(s) => super::serde_util::parse_timestamp(&s),
-            Value::Number(n) => n
+            LineTime::Parsed(t) => t,
+            LineTime::Raw(Value::String(s)) => super::serde_util::parse_timestamp(&s),
+            LineTime::Raw(Value::Number(n)) => n
                 .as_i64()
                 .and_then(|secs| DateTime::from_timestamp(secs, 0)),
-            _ => None,
+            LineTime::Raw(_) => None,
         });
         Ok(match kind {
             "info" => StreamMessage::Info {
