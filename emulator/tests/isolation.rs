@@ -100,7 +100,13 @@ async fn deleting_dev_nodes_in_a_sprite_leaves_the_host_alone() {
 async fn background_processes_die_with_the_sprite() {
     let env = start(Overlay).await;
     env.create_sprite("s").await;
-    let run = sh(&env, "setsid sleep 300 > /dev/null 2>&1 & echo started").await;
+    // A duration no other process on the machine uses, so that `pgrep` sees only ours.
+    let marker = format!("sleep 299.{}", std::process::id());
+    let run = sh(
+        &env,
+        &format!("setsid {marker} > /dev/null 2>&1 & echo started"),
+    )
+    .await;
     assert_eq!(run.stdout(), "started\n");
     let resp = env
         .req(Method::DELETE, "/v1/sprites/s")
@@ -108,14 +114,23 @@ async fn background_processes_die_with_the_sprite() {
         .await
         .expect("delete");
     assert_eq!(resp.status(), 204);
-    let out = std::process::Command::new("pgrep")
-        .args(["-f", "^sleep 300$"])
-        .output()
-        .expect("pgrep");
+    // SIGKILL is delivered before the answer; give the kernel a bounded moment to finish
+    // tearing the process down.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let survivors = loop {
+        let out = std::process::Command::new("pgrep")
+            .args(["-f", &format!("^{marker}$")])
+            .output()
+            .expect("pgrep");
+        if out.stdout.is_empty() || std::time::Instant::now() >= deadline {
+            break out.stdout;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     assert!(
-        out.stdout.is_empty(),
+        survivors.is_empty(),
         "a detached process survived: {:?}",
-        String::from_utf8_lossy(&out.stdout)
+        String::from_utf8_lossy(&survivors)
     );
     env.emu.shutdown().await;
 }
