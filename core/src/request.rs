@@ -72,6 +72,14 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
+    /// `GET https://host/v1/sprites/x`: method and URL without the query (which may carry
+    /// user data), for error messages.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let url = self.url.split('?').next().unwrap_or_default();
+        alloc::format!("{} {url}", self.method)
+    }
+
     /// Whether the URL is a WebSocket URL.
     #[must_use]
     pub fn is_websocket(&self) -> bool {

@@ -125,7 +125,7 @@ impl Runtime for Tokio {
         } else {
             &clients.http
         };
-        let what = describe(&request);
+        let what = request.describe();
         let mut builder = client.request(method(request.method), request.url.as_str());
         for (name, value) in &request.headers {
             builder = builder.header(*name, value.as_str());
@@ -147,7 +147,7 @@ impl Runtime for Tokio {
     async fn websocket(&self, request: Request) -> Result<(TokioWebSocket, Vec<(String, String)>)> {
         use tungstenite::client::IntoClientRequest;
         let clients = self.clients()?;
-        let what = describe(&request);
+        let what = request.describe();
         let mut upgrade = request
             .url
             .as_str()
@@ -224,12 +224,6 @@ fn method(method: Method) -> reqwest::Method {
         Method::Put => reqwest::Method::PUT,
         Method::Delete => reqwest::Method::DELETE,
     }
-}
-
-/// `GET https://host/v1/sprites/x` (query left out), for error messages.
-fn describe(request: &Request) -> String {
-    let url = request.url.split('?').next().unwrap_or_default();
-    format!("{} {url}", request.method)
 }
 
 fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {

@@ -11,7 +11,6 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures_util::future::{self, Either};
-use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use sprites_core::client::{Runtime, Sprite, SpritesClient};
 use sprites_core::error::FsErrorCode;
@@ -269,10 +268,14 @@ pub async fn tty_and_resize<R: Runtime>(cx: &Ctx<R>) {
     sprite.destroy().await.expect("destroy");
 }
 
-async fn read_until<S: ReadChunk>(stdout: &mut S, seen: &mut Vec<u8>, needle: &[u8]) {
+async fn read_until(
+    stdout: &mut sprites_core::client::ChildStdout,
+    seen: &mut Vec<u8>,
+    needle: &[u8],
+) {
     let mut buf = [0u8; 4096];
     while !contains(seen, needle) {
-        let n = stdout.read_chunk(&mut buf).await;
+        let n = stdout.read(&mut buf).await.expect("read stdout");
         assert!(
             n > 0,
             "output ended before {:?}",
@@ -284,18 +287,6 @@ async fn read_until<S: ReadChunk>(stdout: &mut S, seen: &mut Vec<u8>, needle: &[
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Reading a child's output pipe, whichever pipe type it is.
-pub trait ReadChunk {
-    /// Reads into `buf`; 0 at the end.
-    fn read_chunk(&mut self, buf: &mut [u8]) -> impl Future<Output = usize>;
-}
-
-impl ReadChunk for sprites_core::client::ChildStdout {
-    async fn read_chunk(&mut self, buf: &mut [u8]) -> usize {
-        self.read(buf).await.expect("read stdout")
-    }
 }
 
 /// `size` random bytes go through `cat` and back, and out of `head -c`, unchanged
@@ -710,13 +701,4 @@ pub async fn quiet_command_survives_keepalive<R: Runtime>(cx: &Ctx<R>) {
         .expect("exec");
     assert_eq!(out.stdout_str(), "done\n");
     sprite.destroy().await.expect("destroy");
-}
-
-/// Drains a stream, for scenarios that only need it to end cleanly.
-pub async fn drain<S: futures_util::Stream + Unpin>(mut s: S) -> usize {
-    let mut n = 0;
-    while s.next().await.is_some() {
-        n += 1;
-    }
-    n
 }

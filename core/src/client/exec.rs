@@ -547,7 +547,7 @@ async fn open_socket<R: Runtime>(
     request: crate::request::Request,
 ) -> Result<(R::WebSocket, Vec<(String, String)>)> {
     let limit = client.timeouts().for_class(TimeoutClass::WebSocket);
-    let what = super::describe(&request);
+    let what = request.describe();
     let opened = client.runtime().websocket(request);
     let (socket, headers) = client.with_timeout(limit, what, opened).await?;
     client.remember_version(&headers);

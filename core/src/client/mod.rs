@@ -488,7 +488,7 @@ impl<R: Runtime> SpritesClient<R> {
             let result = self
                 .with_timeout(
                     timeout,
-                    describe(&request),
+                    request.describe(),
                     self.fetch(request.clone(), options),
                 )
                 .await
@@ -529,7 +529,7 @@ impl<R: Runtime> SpritesClient<R> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let what = describe(&request);
+            let what = request.describe();
             let sent = self
                 .inner
                 .runtime
@@ -660,12 +660,6 @@ impl<R: Runtime> SpritesClient<R> {
     fn timeouts(&self) -> &Timeouts {
         &self.inner.timeouts
     }
-}
-
-/// `GET https://host/v1/sprites/x` (no query), for error messages.
-fn describe(request: &Request) -> String {
-    let url = request.url.split('?').next().unwrap_or_default();
-    alloc::format!("{} {url}", request.method)
 }
 
 /// Settings for a [`SpritesClient`]: base URL, timeouts per class, user agent, retry policy
